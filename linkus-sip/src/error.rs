@@ -1,0 +1,162 @@
+//! The crate's one error type.
+
+use crate::message::{HeaderName, Method};
+
+/// Every failure of `linkus-sip`: bad input from the network or the user,
+/// and limits hit. Matched exactly in tests (`PartialEq`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The message (or the bytes buffered for one) exceeds [`Limits::max_message_size`](crate::message::Limits).
+    #[error("message larger than the limit of {limit} bytes")]
+    MessageTooLarge {
+        /// The limit in force.
+        limit: usize,
+    },
+    /// More header fields than [`Limits::max_headers`](crate::message::Limits).
+    #[error("more than {limit} header fields")]
+    TooManyHeaders {
+        /// The limit in force.
+        limit: usize,
+    },
+    /// A line (start line or header line with its folds) longer than
+    /// [`Limits::max_line_length`](crate::message::Limits).
+    #[error("a line longer than {limit} bytes")]
+    LineTooLong {
+        /// The limit in force.
+        limit: usize,
+    },
+    /// A datagram whose header section is not closed by an empty line.
+    #[error("the header section is not terminated by an empty line")]
+    IncompleteHead,
+    /// The start line or header section is not UTF-8.
+    #[error("the header section is not valid UTF-8")]
+    InvalidUtf8,
+    /// The request line or status line is malformed.
+    #[error("invalid start line: {0}")]
+    StartLine(#[from] StartLineError),
+    /// The SIP version is not `SIP/2.0` (a UA answers 505).
+    #[error("unsupported SIP version {0:?}")]
+    UnsupportedVersion(String),
+    /// A header line is not `name: value` with a token name.
+    #[error("malformed header line {line}")]
+    HeaderLine {
+        /// 1-based line number in the message.
+        line: usize,
+    },
+    /// A header's value does not follow its grammar.
+    #[error("invalid {header} header: {reason}")]
+    InvalidHeader {
+        /// The header (known headers only; unknown ones are kept verbatim).
+        header: HeaderName,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A URI does not follow RFC 3261 §25 / RFC 3966.
+    #[error("invalid URI: {0}")]
+    InvalidUri(#[from] UriError),
+    /// A header field the message must carry is missing.
+    #[error("missing {0} header")]
+    MissingHeader(HeaderName),
+    /// A header field that may appear once appears several times.
+    #[error("{0} header appears more than once")]
+    DuplicateHeader(HeaderName),
+    /// Content-Length values disagree with each other (framing is corrupt).
+    #[error("conflicting Content-Length values")]
+    ConflictingContentLength,
+    /// Content-Length is missing on a stream transport, where it is mandatory.
+    #[error("Content-Length is required on stream transports")]
+    MissingContentLength,
+    /// Content-Length announces more bytes than the datagram holds.
+    #[error(
+        "Content-Length {declared} exceeds the {available} bytes that follow the header section"
+    )]
+    ContentLengthExceedsBody {
+        /// The announced length.
+        declared: usize,
+        /// The bytes present.
+        available: usize,
+    },
+    /// The CSeq method differs from the request method.
+    #[error("CSeq method {cseq} does not match request method {method}")]
+    CSeqMethodMismatch {
+        /// Method of the request line.
+        method: Method,
+        /// Method of the CSeq header.
+        cseq: Method,
+    },
+    /// A multipart body is malformed.
+    #[error("invalid multipart body: {0}")]
+    Multipart(&'static str),
+    /// A response received by a UA must carry exactly one Via (RFC 3261 §8.1.3.3).
+    #[error("a response must carry exactly one Via, this one has {0}")]
+    ResponseViaCount(usize),
+    /// A value handed to a builder cannot be put on the wire (e.g. it holds CR or LF).
+    #[error("invalid value for {0}")]
+    InvalidValue(&'static str),
+}
+
+/// What is wrong with a request line or status line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartLineError {
+    /// Not three SP-separated elements.
+    #[error(
+        "not of the form `Method SP Request-URI SP SIP-Version` / `SIP-Version SP Status-Code SP Reason`"
+    )]
+    Malformed,
+    /// More than one SP between elements (RFC 4475 §3.1.2.9).
+    #[error("elements separated by more than one SP")]
+    ExtraWhitespace,
+    /// SP after the SIP version (RFC 4475 §3.1.2.10).
+    #[error("trailing whitespace")]
+    TrailingWhitespace,
+    /// The method is not a token.
+    #[error("the method is not a token")]
+    InvalidMethod,
+    /// The Request-URI is enclosed in `<>` (RFC 4475 §3.1.2.7).
+    #[error("the Request-URI is enclosed in <>")]
+    AngleBracketsInRequestUri,
+    /// The Request-URI carries `?headers` (RFC 3261 §19.1.5, RFC 4475 §3.1.2.11).
+    #[error("the Request-URI carries escaped headers")]
+    HeadersInRequestUri,
+    /// The status code is not three digits from 100 to 699.
+    #[error("the status code is not three digits between 100 and 699")]
+    InvalidStatusCode,
+    /// The reason phrase holds control characters.
+    #[error("the reason phrase holds control characters")]
+    InvalidReasonPhrase,
+}
+
+/// What is wrong with a URI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UriError {
+    /// No `scheme:` prefix, or an invalid scheme.
+    #[error("missing or invalid scheme")]
+    Scheme,
+    /// The user part holds characters it may not.
+    #[error("invalid user part")]
+    User,
+    /// The password holds characters it may not.
+    #[error("invalid password")]
+    Password,
+    /// The host is not a hostname, IPv4 address or bracketed IPv6 reference.
+    #[error("invalid host")]
+    Host,
+    /// The port is not a number from 0 to 65535.
+    #[error("invalid port")]
+    Port,
+    /// A URI parameter is empty or holds characters it may not.
+    #[error("invalid URI parameter")]
+    Param,
+    /// The `?headers` part is malformed.
+    #[error("invalid URI headers")]
+    Headers,
+    /// A tel URI's number is malformed.
+    #[error("invalid telephone number")]
+    TelNumber,
+    /// Characters (such as whitespace) that no URI may hold.
+    #[error("invalid character")]
+    Character,
+}
