@@ -4,24 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# 1. Toolchain: Debian 12's rustc is too old for edition 2024, so use rustup.
-if ! command -v cargo >/dev/null 2>&1; then
-  if [ -x "$HOME/.cargo/bin/cargo" ]; then
-    export PATH="$HOME/.cargo/bin:$PATH"
-  else
-    ./scripts/apt-install.sh curl ca-certificates build-essential
-    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs \
-      | sh -s -- -y --profile minimal --component rustfmt,clippy
-    export PATH="$HOME/.cargo/bin:$PATH"
-  fi
-fi
-if command -v rustup >/dev/null 2>&1; then
-  rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
-  rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
-fi
+# 1. Toolchain.
+# shellcheck source=scripts/toolchain.sh
+source ./scripts/toolchain.sh
 
 # 2. System packages the tests use (C compiler for -sys crates).
-./scripts/apt-install.sh gcc pkg-config
+./scripts/apt-install.sh gcc
 
 # 3. Checks and tests. Tests are built once, then run.
 echo "== cargo fmt --check"
