@@ -16,6 +16,54 @@ pub struct Part<'a> {
     pub body: &'a [u8],
 }
 
+/// Writes parts as a multipart body delimited by `boundary` (the same
+/// boundary goes into the Content-Type's `boundary` parameter). Fails when
+/// the boundary is not 1 to 70 characters of the RFC 2046 set, or when a
+/// part's octets contain the delimiter, which would corrupt the framing.
+///
+/// ```
+/// use linkus_sip::message::{HeaderName, Headers, multipart::{self, Part}, typed::MediaType};
+///
+/// let mut h = Headers::new();
+/// h.push(HeaderName::ContentType, "application/sdp")?;
+/// let body = multipart::write("x1", &[Part { headers: h, body: b"v=0\r\n" }])?;
+/// let mut ct = MediaType::new("multipart", "mixed");
+/// ct.params.push("boundary", Some("x1"));
+/// assert_eq!(multipart::parse(&ct, &body)?[0].body, b"v=0\r\n");
+/// # Ok::<(), linkus_sip::Error>(())
+/// ```
+pub fn write(boundary: &str, parts: &[Part<'_>]) -> Result<Vec<u8>, Error> {
+    let valid_boundary = !boundary.is_empty()
+        && boundary.len() <= 70
+        && !boundary.ends_with(' ')
+        && boundary
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"'()+_,-./:=? ".contains(&b));
+    if !valid_boundary {
+        return Err(Error::Multipart(
+            "boundary must be 1 to 70 characters of the RFC 2046 set",
+        ));
+    }
+    let delimiter = [b"\r\n--".as_slice(), boundary.as_bytes()].concat();
+    let mut out = Vec::new();
+    for part in parts {
+        if memchr::memmem::find(part.body, &delimiter[2..]).is_some() {
+            return Err(Error::Multipart("a part contains the boundary"));
+        }
+        out.extend_from_slice(b"--");
+        out.extend_from_slice(boundary.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        part.headers.write_to(&mut out);
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(part.body);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"--");
+    out.extend_from_slice(boundary.as_bytes());
+    out.extend_from_slice(b"--\r\n");
+    Ok(out)
+}
+
 /// Splits a multipart body using the `boundary` parameter of `content_type`.
 ///
 /// ```
