@@ -6,6 +6,9 @@
 //! Applications depend on the crates themselves (`linkus-core`, or a leaf
 //! crate such as `linkus-sip` on its own).
 #![deny(missing_docs)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub use linkus_sip as sip;

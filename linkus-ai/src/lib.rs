@@ -9,4 +9,7 @@
 //! store. It depends on no other Linkus crate; `linkus-core` feeds it the call
 //! audio.
 #![deny(missing_docs)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]

@@ -8,4 +8,7 @@
 //! through an opaque-handle C API with a generated header; events cross the
 //! boundary on a queue the host drains, never as callbacks on unknown threads.
 #![deny(missing_docs)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]

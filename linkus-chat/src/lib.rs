@@ -10,4 +10,7 @@
 //! (through `linkus-core`) or a PBX API can carry the messages. It depends on
 //! no other Linkus crate; `linkus-core` wires it in.
 #![deny(missing_docs)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]

@@ -9,4 +9,7 @@
 //! directory-backend trait for PBX sync. It depends on no other Linkus crate;
 //! `linkus-core` wires it in.
 #![deny(missing_docs)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]

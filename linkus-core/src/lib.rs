@@ -10,4 +10,7 @@
 //! message layer in `linkus-sip`; the Core arrives with the SIP engine and
 //! media sessions. See `ARCHITECTURE.md` in the repository for the plan.
 #![deny(missing_docs)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]

@@ -20,6 +20,12 @@
 //! the exit status is 0 when every verdict matches the manifest (`valid` and
 //! `backward-compatible` accepted, `invalid` rejected).
 
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a command-line tool prints its results"
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 

@@ -7,8 +7,9 @@
 //! **Status.** The message layer ([`message`]) is complete: RFC 3261 parsing
 //! and serialisation that passes the RFC 4475 torture tests, typed headers,
 //! stream framing for TCP/TLS, abuse limits and the UAS acceptance checks.
-//! Transactions, dialogs, registration, digest authentication and the tokio
-//! driver come next (see `ARCHITECTURE.md`).
+//! The transaction layer ([`transaction`], RFC 3261 §17 with RFC 6026) is in;
+//! dialogs, registration, digest authentication and the tokio driver come
+//! next (see `ARCHITECTURE.md`).
 //!
 //! ```
 //! use linkus_sip::message::{Message, UasPolicy};
@@ -25,9 +26,13 @@
 //! # Ok::<(), linkus_sip::Error>(())
 //! ```
 #![deny(missing_docs)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod error;
 pub mod message;
+pub mod transaction;
 
 pub use error::{Error, StartLineError, UriError};

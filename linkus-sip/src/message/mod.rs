@@ -341,6 +341,11 @@ pub(crate) fn check_parts(method: Option<&Method>, headers: &Headers) -> Result<
     Ok(())
 }
 
+/// The first element of a comma-separated header value.
+pub(crate) fn text_first_element(value: &str) -> &str {
+    text::split_commas(value).next().unwrap_or(value)
+}
+
 fn itoa3(code: u16) -> [u8; 3] {
     let c = code.min(999);
     [
