@@ -191,7 +191,12 @@ pub(crate) fn parse_headers(text_block: &str, limits: &Limits) -> Result<Headers
             if !first.is_empty() {
                 pieces.push(first);
             }
-            while let Some((_, cont)) = lines.next_if(|(_, l)| l.starts_with([' ', '\t'])) {
+            while let Some((idx, cont)) = lines.next_if(|(_, l)| l.starts_with([' ', '\t'])) {
+                // A bare CR or LF in a continuation line would end up in
+                // the value and split it into two lines when re-serialised.
+                if cont.bytes().any(|b| b == b'\r' || b == b'\n') {
+                    return Err(Error::HeaderLine { line: idx + 2 });
+                }
                 total += cont.len() + 2;
                 if total > limits.max_line_length {
                     return Err(Error::LineTooLong {
@@ -257,7 +262,9 @@ fn check_version(version: &str) -> Result<(), Error> {
     }
     // SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT
     let ok = version.len() > 4
-        && version[..4].eq_ignore_ascii_case("SIP/")
+        && version
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("SIP/"))
         && version[4..].split_once('.').is_some_and(|(a, b)| {
             !a.is_empty()
                 && !b.is_empty()
