@@ -34,5 +34,6 @@
 mod error;
 pub mod message;
 pub mod transaction;
+pub mod ua;
 
 pub use error::{Error, StartLineError, UriError};
