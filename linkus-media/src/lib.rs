@@ -1,12 +1,30 @@
 //! # linkus-media
 //!
-//! The media engine of the [Linkus SDK](https://github.com/linkus-sdk/linkus-sdk):
-//! voice codecs (G.711, G.722, G.729 opt-in, iLBC, Opus), the adaptive jitter
-//! buffer and packet-loss concealment, SDP offer/answer, RTP/RTCP, SRTP,
-//! ICE/STUN/TURN, DTMF, the conference mixer, call recording and call-quality
-//! statistics, all sans-IO with a tokio driver for sockets.
+//! The media engine of the [Linkus SDK](https://github.com/linkus-sdk/linkus-sdk).
+//! It is planned to hold the voice codecs, the adaptive jitter buffer and
+//! packet-loss concealment, SDP offer/answer, RTP/RTCP, SRTP, ICE/STUN/TURN,
+//! DTMF, the conference mixer, call recording and call-quality statistics,
+//! all sans-IO with a tokio driver for sockets.
 //!
-//! **Status: not started.** It depends on no other Linkus crate; `linkus-core`
-//! connects it to SIP sessions.
+//! **Status: voice codecs only.** What exists today is the [`codec`] module:
+//!
+//! - the [`Encoder`](codec::Encoder)/[`Decoder`](codec::Decoder) traits and the
+//!   [`CodecInfo`](codec::CodecInfo) description of a codec for SDP and RTP;
+//! - G.711 µ-law and A-law ([`codec::g711`]), exact to ITU-T G.711;
+//! - G.722 at 64 kbit/s ([`codec::g722`]), bit-exact with the spandsp C
+//!   implementation.
+//!
+//! Lost frames are concealed with silence for now. Everything else listed
+//! above (jitter buffer, RTP, SDP, ...) is not written yet. The crate
+//! depends on no other Linkus crate; `linkus-core` will connect it to SIP
+//! sessions.
 #![deny(missing_docs)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod codec;
+mod error;
+
+pub use error::Error;

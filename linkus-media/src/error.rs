@@ -1,0 +1,40 @@
+//! The crate's error type.
+
+/// Everything that can go wrong in `linkus-media`.
+///
+/// Codecs never panic on any input: a wrong buffer size, a frame length the
+/// codec cannot take or a payload it cannot decode is reported here.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The caller-provided output buffer cannot hold the result.
+    #[error("output buffer too small: {needed} needed, {available} available")]
+    BufferTooSmall {
+        /// Elements (bytes for encoders, samples for decoders) the call would write.
+        needed: usize,
+        /// Length of the buffer that was passed.
+        available: usize,
+    },
+    /// The number of PCM samples is not one frame of a duration the codec allows.
+    #[error("{codec}: {samples} samples is not a frame of an allowed duration")]
+    BadFrameSize {
+        /// SDP name of the codec (`PCMU`, `G722`, ...).
+        codec: &'static str,
+        /// Number of samples that was passed.
+        samples: usize,
+    },
+    /// The payload cannot be decoded by this codec.
+    #[error("{codec}: corrupt payload: {reason}")]
+    CorruptPayload {
+        /// SDP name of the codec.
+        codec: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The codec has no forward error correction data to decode.
+    #[error("{codec}: forward error correction is not supported")]
+    FecNotSupported {
+        /// SDP name of the codec.
+        codec: &'static str,
+    },
+}
