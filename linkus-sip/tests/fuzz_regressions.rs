@@ -2,7 +2,7 @@
 //! kept as regression tests on stable. Each test states what went wrong.
 
 use linkus_sip::Error;
-use linkus_sip::message::Message;
+use linkus_sip::message::{Framed, Limits, Message, StreamFramer};
 
 /// What the `parse_datagram` target asserts: whatever parses serialises to
 /// bytes that parse back to the same message.
@@ -48,4 +48,44 @@ fn multibyte_char_in_request_line_version() {
             "{raw:?}"
         );
     }
+}
+
+/// `\r\n\r` followed by anything but `\n` (here a NUL after a message and
+/// its keepalive-looking CRLF) made the stream framer wait forever for the
+/// fourth byte of a ping, buffering every later byte without limit
+/// (`stream_framer` target, minimised by hand from a 1 KiB input).
+#[test]
+fn cr_lf_cr_not_followed_by_lf_does_not_stall_the_framer() {
+    let limits = Limits {
+        max_message_size: 1024,
+        max_headers: 16,
+        max_line_length: 256,
+    };
+    let mut f = StreamFramer::with_limits(limits);
+    f.push(b"REGISTER sip:example.com SIP/2.0\r\nL:0\r\n\r\n\r\n\r\x00OPT");
+    assert!(matches!(f.next_frame(), Ok(Some(Framed::Message(_)))));
+    assert_eq!(f.next_frame(), Ok(Some(Framed::Pong)));
+    // What follows is framed (and refused) like any other bytes.
+    let mut result = f.next_frame();
+    for _ in 0..100 {
+        if result != Ok(None) {
+            break;
+        }
+        assert!(
+            f.buffered() <= limits.max_message_size,
+            "{} buffered",
+            f.buffered()
+        );
+        f.push(&[b'A'; 64]);
+        result = f.next_frame();
+    }
+    assert_eq!(result, Err(Error::LineTooLong { limit: 256 }));
+
+    // "\r\n\r" alone still waits: it may be the start of a ping.
+    let mut f = StreamFramer::default();
+    f.push(b"\r\n\r");
+    assert_eq!(f.next_frame(), Ok(None));
+    f.push(b"\nOPTIONS sip:a@b SIP/2.0\r\nl: 0\r\n\r\n");
+    assert_eq!(f.next_frame(), Ok(Some(Framed::Ping)));
+    assert!(matches!(f.next_frame(), Ok(Some(Framed::Message(_)))));
 }

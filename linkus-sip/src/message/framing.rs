@@ -73,11 +73,14 @@ impl StreamFramer {
                 self.buf.clear();
                 return Ok(Some(Framed::Pong));
             }
-            if self.buf.get(2) != Some(&b'\r') {
+            // "\r\n\r" alone: wait to see whether it is a ping. With a
+            // fourth byte it is not (that would be "\r\n\r\n"): a pong,
+            // and the rest is framed as usual. Waiting then would buffer
+            // without bound.
+            if self.buf.get(2) != Some(&b'\r') || self.buf.len() > 3 {
                 self.buf.drain(..2);
                 return Ok(Some(Framed::Pong));
             }
-            // "\r\n\r" : wait to see whether it is a ping.
             return Ok(None);
         }
         let Some((head_len, body_start)) = parse::find_head_end(&self.buf) else {
