@@ -10,6 +10,9 @@ source ./scripts/toolchain.sh
 
 # 2. System packages the tests use (C compiler for -sys crates).
 ./scripts/apt-install.sh gcc
+# Real peers of the interop tests (linkus-testkit): Kamailio (+ TLS module),
+# SIPp, baresip, openssl for the test CA, procps for `kill` by PID.
+./scripts/apt-install.sh kamailio kamailio-tls-modules sip-tester baresip-core openssl procps
 
 # 3. Checks and tests. Tests are built once, then run.
 echo "== cargo fmt --check"
