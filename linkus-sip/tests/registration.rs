@@ -49,9 +49,8 @@ fn drain(ua: &mut UserAgent) -> Drained {
     while let Some(o) = ua.poll_output() {
         match o {
             UaOutput::Transmit { bytes, .. } => {
-                match Message::parse(&bytes) {
-                    Ok(Message::Request(r)) => d.requests.push(r),
-                    _ => {}
+                if let Ok(Message::Request(r)) = Message::parse(&bytes) {
+                    d.requests.push(r);
                 }
                 d.raw.push(bytes);
             }
@@ -253,11 +252,17 @@ fn nat_binding_learnt_from_received_and_rport_rewrites_contact() {
         "not registered under the private address"
     );
     let again = &d.requests[0];
-    let c: Contact = again.headers.typed().unwrap().unwrap();
+    let c = again.headers.typed_all::<Contact>().unwrap();
     assert_eq!(
-        c.addr().unwrap().uri.to_string(),
+        c[0].addr().unwrap().uri.to_string(),
         "sip:1001@203.0.113.7:40000"
     );
+    // The private contact registered first is removed in the same request.
+    assert_eq!(
+        c[1].addr().unwrap().uri.to_string(),
+        "sip:1001@10.0.0.5:5062"
+    );
+    assert_eq!(c[1].expires(), Some(0));
     let public: SocketAddr = "203.0.113.7:40000".parse().unwrap();
     answer(&mut ua, t0, again, 200, |r| {
         let via = r
@@ -289,8 +294,13 @@ fn network_change_re_registers_and_unregister_sends_expires_zero() {
     drain(&mut ua);
     ua.set_local_addr(t0, Transport::Udp, "10.1.1.9:5062".parse().unwrap());
     let moved = drain(&mut ua).requests.remove(0);
-    let c: Contact = moved.headers.typed().unwrap().unwrap();
-    assert_eq!(c.addr().unwrap().uri.to_string(), "sip:1001@10.1.1.9:5062");
+    let c = moved.headers.typed_all::<Contact>().unwrap();
+    assert_eq!(
+        c[0].addr().unwrap().uri.to_string(),
+        "sip:1001@10.1.1.9:5062"
+    );
+    let old = (c[1].addr().unwrap().uri.to_string(), c[1].expires());
+    assert_eq!(old, ("sip:1001@10.0.0.5:5062".to_owned(), Some(0)));
     answer(&mut ua, t0, &moved, 200, |_| {});
     drain(&mut ua);
     ua.unregister(t0, id).unwrap();

@@ -14,6 +14,8 @@
 //! sleep_until(ua.poll_timeout());
 //! ```
 
+mod call;
+mod dialog;
 mod ids;
 mod register;
 
@@ -21,6 +23,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
 
+pub use call::{Body, EndReason, InviteConfig, SessionEvent, SessionId};
 pub use register::{KeepAlive, RegisterConfig, RegistrationId, RegistrationState};
 
 use crate::error::Error;
@@ -29,6 +32,8 @@ use crate::message::{
     HeaderName, Message, Method, Request, Response, StatusCode, UasPolicy, check_response,
 };
 use crate::transaction::{Output, Peer, TimerConfig, TransactionId, TransactionLayer, TxEvent};
+use call::Sessions;
+use dialog::DialogKey;
 use ids::IdGen;
 use register::Registration;
 
@@ -71,6 +76,21 @@ pub enum UaEvent {
         /// Its new state.
         state: RegistrationState,
     },
+    /// A new incoming call: answer it with [`UserAgent::progress`],
+    /// [`UserAgent::answer`] or [`UserAgent::reject`].
+    IncomingCall {
+        /// The new session.
+        session: SessionId,
+        /// The INVITE (caller in From, offer in the body, Alert-Info, …).
+        request: Request,
+    },
+    /// Progress of a call.
+    Session {
+        /// Which call.
+        session: SessionId,
+        /// What happened.
+        event: SessionEvent,
+    },
     /// An incoming request the core answered or rejected by itself, for
     /// the application's log (OPTIONS, unknown dialog, policy rejection).
     Answered {
@@ -102,6 +122,10 @@ pub enum UaOutput {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Owner {
     Registration(RegistrationId),
+    Invite(SessionId),
+    Cancel(SessionId),
+    Bye(SessionId),
+    Offer(SessionId),
 }
 
 /// The sans-IO SIP user agent.
@@ -112,6 +136,10 @@ pub struct UserAgent {
     ids: IdGen,
     next_reg: u64,
     registrations: HashMap<RegistrationId, Registration>,
+    next_session: u64,
+    sessions: Sessions,
+    dialogs: HashMap<DialogKey, SessionId>,
+    invite_peers: HashMap<SessionId, Peer>,
     owners: HashMap<TransactionId, Owner>,
     out: VecDeque<UaOutput>,
 }
@@ -124,6 +152,10 @@ impl UserAgent {
             ids: IdGen::new(config.seed),
             next_reg: 1,
             registrations: HashMap::new(),
+            next_session: 1,
+            sessions: HashMap::new(),
+            dialogs: HashMap::new(),
+            invite_peers: HashMap::new(),
             owners: HashMap::new(),
             out: VecDeque::new(),
             config,
@@ -159,6 +191,9 @@ impl UserAgent {
             .collect();
         for id in ids {
             if let Some(r) = self.registrations.get_mut(&id) {
+                if r.contact_addr != addr {
+                    r.stale_contact = Some(r.contact_addr);
+                }
                 r.contact_addr = addr;
             }
             self.send_register(now, id);
@@ -198,6 +233,9 @@ impl UserAgent {
         for id in due {
             self.registration_timer(now, id);
         }
+        for id in self.due_sessions(now) {
+            self.session_timer(now, id);
+        }
         self.pump(now);
     }
 
@@ -207,7 +245,13 @@ impl UserAgent {
             .registrations
             .values()
             .filter_map(Registration::next_timer);
-        self.tl.poll_timeout().into_iter().chain(regs).min()
+        let sessions = self.sessions.values().filter_map(call::Session::next_timer);
+        self.tl
+            .poll_timeout()
+            .into_iter()
+            .chain(regs)
+            .chain(sessions)
+            .min()
     }
 
     /// The next output.
@@ -231,41 +275,91 @@ impl UserAgent {
         match ev {
             TxEvent::Response { id, response } => match self.owners.get(&id).copied() {
                 Some(Owner::Registration(rid)) => self.on_register_response(now, rid, id, response),
-                None => {}
+                Some(Owner::Invite(sid)) => self.on_invite_response(now, sid, response),
+                Some(Owner::Offer(sid)) => self.on_offer_response(now, sid, response),
+                Some(Owner::Bye(sid)) if response.status.is_final() => {
+                    self.end_session(sid, EndReason::Local)
+                }
+                Some(Owner::Bye(_) | Owner::Cancel(_)) | None => {}
             },
             TxEvent::Timeout { id } | TxEvent::TransportError { id } => {
-                if let Some(Owner::Registration(rid)) = self.owners.get(&id).copied() {
-                    self.on_register_failure(now, rid, None, None);
+                let transport = matches!(ev, TxEvent::TransportError { .. });
+                match self.owners.get(&id).copied() {
+                    Some(Owner::Registration(rid)) => {
+                        self.on_register_failure(now, rid, None, None)
+                    }
+                    Some(Owner::Invite(sid) | Owner::Offer(sid)) => {
+                        self.on_session_timeout(sid, transport)
+                    }
+                    Some(Owner::Bye(sid)) => self.end_session(sid, EndReason::Local),
+                    Some(Owner::Cancel(_)) | None => {}
                 }
             }
             TxEvent::Terminated { id } => {
                 self.owners.remove(&id);
             }
             TxEvent::Request { id, request, from } => self.on_request(now, id, request, from),
-            TxEvent::Stray { .. } => {}
+            TxEvent::Stray { message, .. } => match message {
+                Message::Request(r) if r.method == Method::Ack => self.on_ack(&r),
+                Message::Response(r) => self.on_stray_response(&r),
+                Message::Request(_) => {}
+            },
         }
     }
 
-    fn on_request(
-        &mut self,
-        now: Instant,
-        id: TransactionId,
-        req: Request,
-        _from: crate::transaction::Peer,
-    ) {
+    fn end_session(&mut self, id: SessionId, reason: EndReason) {
+        self.invite_peers.remove(&id);
+        self.end(id, reason);
+    }
+
+    fn on_request(&mut self, now: Instant, id: TransactionId, req: Request, from: Peer) {
         if let Err(rej) = self.config.policy.check_request(&req) {
             let tag = self.ids.tag();
             let resp = rej.to_response(&req, &tag);
             self.respond(now, id, &req, resp);
             return;
         }
-        let status = match req.method {
-            Method::Options => StatusCode(200),
-            // Requests inside a dialog we do not know (RFC 3261 §12.2.2).
-            _ => StatusCode(481),
-        };
-        let mut resp = Response::for_request(&req, status);
-        if status.0 == 200 {
+        if req.method == Method::Cancel {
+            self.on_cancel(now, id, req);
+            self.pump(now);
+            return;
+        }
+        let in_dialog = req
+            .headers
+            .typed::<typed::To>()
+            .ok()
+            .flatten()
+            .is_some_and(|t| t.tag().is_some());
+        if in_dialog {
+            match self.session_for(&req) {
+                Some(sid) => {
+                    self.on_dialog_request(now, sid, id, req);
+                    self.pump(now);
+                }
+                // Requests inside a dialog we do not know (RFC 3261 §12.2.2).
+                None => self.answer_simple(now, id, &req, StatusCode(481)),
+            }
+            return;
+        }
+        match req.method {
+            Method::Invite => {
+                self.on_new_invite(now, id, req, from);
+                self.pump(now);
+            }
+            Method::Options => self.answer_simple(now, id, &req, StatusCode(200)),
+            _ => self.answer_simple(now, id, &req, StatusCode(405)),
+        }
+    }
+
+    fn answer_simple(
+        &mut self,
+        now: Instant,
+        id: TransactionId,
+        req: &Request,
+        status: StatusCode,
+    ) {
+        let mut resp = Response::for_request(req, status);
+        if status.0 == 200 || status.0 == 405 {
             let allow: Vec<&str> = self
                 .config
                 .policy
@@ -274,6 +368,8 @@ impl UserAgent {
                 .map(Method::as_str)
                 .collect();
             let _ = resp.headers.push(HeaderName::Allow, &allow.join(", "));
+        }
+        if status.0 == 200 {
             let _ = resp.headers.push(HeaderName::Accept, "application/sdp");
             let _ = resp.headers.push(
                 HeaderName::Supported,
@@ -282,7 +378,7 @@ impl UserAgent {
         }
         let tag = self.ids.tag();
         let _ = resp.set_to_tag(&tag);
-        self.respond(now, id, &req, resp);
+        self.respond(now, id, req, resp);
     }
 
     fn respond(&mut self, now: Instant, id: TransactionId, req: &Request, mut resp: Response) {

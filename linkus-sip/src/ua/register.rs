@@ -94,6 +94,9 @@ pub enum RegistrationState {
 pub(super) struct Registration {
     pub(super) config: RegisterConfig,
     pub(super) contact_addr: SocketAddr,
+    /// A contact we registered before the address changed: removed
+    /// (expires=0) in the next REGISTER.
+    pub(super) stale_contact: Option<SocketAddr>,
     call_id: String,
     from_tag: String,
     cseq: u32,
@@ -137,6 +140,7 @@ impl UserAgent {
             expires: config.expires,
             config,
             contact_addr,
+            stale_contact: None,
             call_id: self.ids.call_id(),
             from_tag: self.ids.tag(),
             cseq: 0,
@@ -208,6 +212,10 @@ impl UserAgent {
             &transport,
             expires,
         )));
+        if let Some(stale) = reg.stale_contact.filter(|s| *s != contact_addr) {
+            let old = contact_for(&reg.config.aor, stale, &transport, 0);
+            let _ = req.headers.push_typed(&Contact::Addr(old));
+        }
         let _ = req.headers.push_typed(&typed::Expires(expires));
         let _ = req
             .headers
@@ -263,11 +271,13 @@ impl UserAgent {
                 // NAT: what address did the registrar see? (RFC 3581)
                 if let Some(public) = learnt_address(&resp) {
                     if public != reg.contact_addr {
+                        reg.stale_contact = Some(reg.contact_addr);
                         reg.contact_addr = public;
                         self.send_register(now, id);
                         return;
                     }
                 }
+                reg.stale_contact = None;
                 let granted = granted_expires(&resp, reg.contact_addr).unwrap_or(reg.expires);
                 if granted == 0 {
                     self.set_state(id, RegistrationState::Unregistered);
@@ -478,7 +488,8 @@ mod tests {
 
     #[test]
     fn refresh_and_backoff() {
-        assert_eq!(refresh_delay(3600), Duration::from_secs(3570));
+        assert_eq!(refresh_delay(3600), Duration::from_secs(3240));
+        assert_eq!(refresh_delay(600), Duration::from_secs(540));
         assert_eq!(refresh_delay(60), Duration::from_secs(30));
         assert_eq!(refresh_delay(120), Duration::from_secs(90));
         assert_eq!(refresh_delay(1), Duration::from_secs(1));

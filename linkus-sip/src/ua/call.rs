@@ -1,0 +1,1075 @@
+//! INVITE sessions (RFC 3261 §13–15, RFC 6026), UAC and UAS: provisional
+//! responses and early media, the 2xx ACK (sent and retransmitted by the
+//! dialog, not a transaction), the UAS 2xx retransmission until the ACK,
+//! CANCEL and its race with 200, BYE, re-INVITE and UPDATE with 491 glare
+//! back-off (§14.1), and forking (the first 2xx wins; later ones are ACKed
+//! and hung up).
+//!
+//! SDP is an opaque body here: offer/answer meaning belongs to `linkus-media`.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use super::dialog::{Dialog, DialogKey};
+use super::{Owner, UaEvent, UaOutput, UserAgent};
+use crate::error::Error;
+use crate::message::typed::{self, Contact, MediaType, NameAddr};
+use crate::message::{HeaderName, Message, Method, Request, Response, SipUri, StatusCode, Uri};
+use crate::transaction::{Peer, TransactionId};
+
+/// Identifies an INVITE session (a call leg) of the user agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId(pub(super) u64);
+
+/// A body with its type (SDP for calls).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Body {
+    /// Content-Type.
+    pub content_type: MediaType,
+    /// Octets.
+    pub bytes: Vec<u8>,
+}
+
+impl Body {
+    /// An `application/sdp` body.
+    pub fn sdp(bytes: impl Into<Vec<u8>>) -> Body {
+        Body {
+            content_type: MediaType::new("application", "sdp"),
+            bytes: bytes.into(),
+        }
+    }
+
+    fn from_message(headers: &crate::message::Headers, bytes: &[u8]) -> Option<Body> {
+        if bytes.is_empty() {
+            return None;
+        }
+        let ct = headers.typed::<typed::ContentType>().ok()??;
+        Some(Body {
+            content_type: ct.0,
+            bytes: bytes.to_vec(),
+        })
+    }
+}
+
+/// What to call, from whom, through where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteConfig {
+    /// Request-URI (`sip:1002@pbx.example.com`).
+    pub target: Uri,
+    /// Our identity (From), without tag.
+    pub from: NameAddr,
+    /// Next hop (outbound proxy or the callee), as resolved by the driver.
+    pub peer: Peer,
+    /// Pre-loaded route set (e.g. `<sip:proxy;lr>`), in order.
+    pub route: Vec<String>,
+    /// The offer, if the call carries one in the INVITE.
+    pub offer: Option<Body>,
+    /// Extra header fields (Alert-Info, Call-Info, Replaces, Referred-By, …).
+    pub extra_headers: Vec<(HeaderName, String)>,
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EndReason {
+    /// We hung up (BYE sent, or CANCEL, or our rejection).
+    Local,
+    /// The other side sent BYE.
+    RemoteBye,
+    /// The INVITE got a final non-2xx (`status` 486, 603, …).
+    Rejected {
+        /// The status code.
+        status: u16,
+    },
+    /// The caller cancelled before we answered.
+    Cancelled,
+    /// No final response (timer B) or no ACK for our 2xx (64·T1).
+    Timeout,
+    /// The transport failed.
+    TransportError,
+}
+
+/// Progress of a session, reported as [`UaEvent::Session`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionEvent {
+    /// 1xx from the callee (180 ringing, 183 with early media SDP).
+    Progress {
+        /// Status code.
+        status: u16,
+        /// Early media answer, if any.
+        body: Option<Body>,
+    },
+    /// The call was answered (UAC: 2xx received and ACKed).
+    Answered {
+        /// The answer (or the offer when the INVITE had none).
+        body: Option<Body>,
+    },
+    /// UAS: the ACK for our 2xx arrived; the call is up.
+    Confirmed {
+        /// A body in the ACK (the answer to an offer we put in the 2xx).
+        body: Option<Body>,
+    },
+    /// The peer sent a re-INVITE or UPDATE with an offer: answer it with
+    /// [`UserAgent::accept_offer`] or [`UserAgent::reject_offer`].
+    Offer {
+        /// The offer (`None` for an offerless re-INVITE: send an offer in the 2xx).
+        body: Option<Body>,
+    },
+    /// Our re-INVITE/UPDATE was answered.
+    OfferAnswered {
+        /// The answer.
+        body: Option<Body>,
+    },
+    /// Our re-INVITE/UPDATE failed (the session continues).
+    OfferRejected {
+        /// The status.
+        status: u16,
+    },
+    /// The session is over.
+    Ended {
+        /// Why.
+        reason: EndReason,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Uac,
+    Uas,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// UAC: INVITE sent. UAS: INVITE received, not answered.
+    Early,
+    /// UAS: 2xx sent, waiting for the ACK.
+    WaitAck,
+    /// Up.
+    Established,
+    /// BYE sent or CANCEL sent.
+    Ending,
+}
+
+/// Our retransmitted 2xx (UAS, RFC 3261 §13.3.1.4).
+#[derive(Debug)]
+struct Retransmit {
+    bytes: Vec<u8>,
+    interval: Duration,
+    next_at: Instant,
+    give_up_at: Instant,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OfferKind {
+    ReInvite,
+    Update,
+}
+
+#[derive(Debug)]
+pub(super) struct Session {
+    role: Role,
+    phase: Phase,
+    invite: Request,
+    invite_tx: Option<TransactionId>,
+    dialog: Option<Dialog>,
+    local_tag: String,
+    ack: Option<Vec<u8>>,
+    retransmit: Option<Retransmit>,
+    cancel_wanted: bool,
+    got_provisional: bool,
+    /// Our pending re-INVITE/UPDATE: its transaction and body (for 491 retries).
+    our_offer: Option<(TransactionId, OfferKind, Option<Body>)>,
+    glare_retry_at: Option<(Instant, OfferKind, Option<Body>)>,
+    /// Their pending re-INVITE/UPDATE we have to answer.
+    their_offer: Option<(TransactionId, OfferKind, Request)>,
+    /// The re-INVITE's transaction whose 2xx we retransmit.
+    reinvite_ack_seq: Option<u32>,
+}
+
+impl Session {
+    pub(super) fn next_timer(&self) -> Option<Instant> {
+        let r = self
+            .retransmit
+            .as_ref()
+            .map(|r| r.next_at.min(r.give_up_at));
+        let g = self.glare_retry_at.as_ref().map(|g| g.0);
+        r.into_iter().chain(g).min()
+    }
+}
+
+fn push_body(req_headers: &mut crate::message::Headers, body: &mut Vec<u8>, b: Option<&Body>) {
+    if let Some(b) = b {
+        let _ = req_headers.set(HeaderName::ContentType, &b.content_type.to_string());
+        *body = b.bytes.clone();
+    }
+    let _ = req_headers.set(HeaderName::ContentLength, &body.len().to_string());
+}
+
+impl UserAgent {
+    fn local_contact(&self, user: Option<&str>, peer: &Peer) -> Result<NameAddr, Error> {
+        let addr = self.local_addr(&peer.transport)?;
+        let mut uri = SipUri::new(addr.ip().into()).with_port(addr.port());
+        uri.user = user.map(str::to_owned);
+        if !matches!(peer.transport, typed::Transport::Udp) {
+            uri = uri.with_param(
+                "transport",
+                Some(&peer.transport.as_str().to_ascii_lowercase()),
+            );
+        }
+        Ok(NameAddr::new(Uri::Sip(uri)))
+    }
+
+    fn emit(&mut self, session: SessionId, event: SessionEvent) {
+        self.out
+            .push_back(UaOutput::Event(UaEvent::Session { session, event }));
+    }
+
+    pub(super) fn end(&mut self, id: SessionId, reason: EndReason) {
+        if let Some(s) = self.sessions.remove(&id) {
+            if let Some(d) = &s.dialog {
+                self.dialogs.remove(&d.key());
+            }
+            self.emit(id, SessionEvent::Ended { reason });
+        }
+    }
+
+    /// Places a call. Progress arrives as [`UaEvent::Session`] events.
+    pub fn invite(&mut self, now: Instant, cfg: InviteConfig) -> Result<SessionId, Error> {
+        let sent_by = self.local_addr(&cfg.peer.transport)?;
+        let user = cfg.from.uri.as_sip().and_then(|u| u.user.clone());
+        let contact = self.local_contact(user.as_deref(), &cfg.peer)?;
+        let mut req = self.new_request(
+            Method::Invite,
+            cfg.target.clone(),
+            &cfg.peer.transport,
+            sent_by,
+        );
+        for r in &cfg.route {
+            req.headers.push(HeaderName::Route, r)?;
+        }
+        let local_tag = self.ids.tag();
+        let mut from = cfg.from.clone();
+        from.set_tag(&local_tag);
+        req.headers.push_typed(&typed::From(from))?;
+        req.headers
+            .push_typed(&typed::To(NameAddr::new(cfg.target.clone())))?;
+        req.headers.push(HeaderName::CallId, &self.ids.call_id())?;
+        req.headers.push_typed(&typed::CSeq {
+            seq: 1,
+            method: Method::Invite,
+        })?;
+        req.headers.push_typed(&Contact::Addr(contact))?;
+        self.push_capabilities(&mut req.headers);
+        for (name, value) in &cfg.extra_headers {
+            req.headers.push(*name, value)?;
+        }
+        let mut body = Vec::new();
+        push_body(&mut req.headers, &mut body, cfg.offer.as_ref());
+        req.body = body;
+        let tx = self.tl.send_request(now, req.clone(), cfg.peer.clone())?;
+        let id = SessionId(self.next_session);
+        self.next_session += 1;
+        self.owners.insert(tx, Owner::Invite(id));
+        self.sessions.insert(
+            id,
+            Session {
+                role: Role::Uac,
+                phase: Phase::Early,
+                invite: req,
+                invite_tx: Some(tx),
+                dialog: None,
+                local_tag,
+                ack: None,
+                retransmit: None,
+                cancel_wanted: false,
+                got_provisional: false,
+                our_offer: None,
+                glare_retry_at: None,
+                their_offer: None,
+                reinvite_ack_seq: None,
+            },
+        );
+        self.invite_peers.insert(id, cfg.peer);
+        self.pump(now);
+        Ok(id)
+    }
+
+    fn push_capabilities(&self, headers: &mut crate::message::Headers) {
+        let allow: Vec<&str> = self
+            .config
+            .policy
+            .allowed_methods
+            .iter()
+            .map(Method::as_str)
+            .collect();
+        let _ = headers.push(HeaderName::Allow, &allow.join(", "));
+        let _ = headers.push(HeaderName::Supported, "replaces, norefersub");
+        let _ = headers.push(HeaderName::UserAgent, &self.config.user_agent);
+    }
+
+    /// The INVITE that created the session (caller, callee, offer, headers).
+    pub fn session_request(&self, id: SessionId) -> Option<&Request> {
+        self.sessions.get(&id).map(|s| &s.invite)
+    }
+
+    /// UAS: sends a provisional response (180 Ringing, or 183 with early media).
+    pub fn progress(
+        &mut self,
+        now: Instant,
+        id: SessionId,
+        status: u16,
+        body: Option<Body>,
+    ) -> Result<(), Error> {
+        if !(101..200).contains(&status) {
+            return Err(Error::InvalidValue("a provisional status is 101 to 199"));
+        }
+        let resp = self.uas_response(id, status, body.as_ref())?;
+        let tx = self.uas_invite_tx(id)?;
+        self.tl.send_response(now, tx, resp)?;
+        self.pump(now);
+        Ok(())
+    }
+
+    /// UAS: answers the call with 200 and (usually) the SDP answer.
+    pub fn answer(&mut self, now: Instant, id: SessionId, body: Option<Body>) -> Result<(), Error> {
+        let resp = self.uas_response(id, 200, body.as_ref())?;
+        let tx = self.uas_invite_tx(id)?;
+        let bytes = resp.to_bytes();
+        self.tl.send_response(now, tx, resp)?;
+        let t1 = self.config.timers.t1;
+        let reliable = self
+            .sessions
+            .get(&id)
+            .and_then(|s| s.dialog.as_ref())
+            .is_some_and(|d| d.peer.transport.is_reliable());
+        if let Some(s) = self.sessions.get_mut(&id) {
+            s.phase = Phase::WaitAck;
+            s.invite_tx = None;
+            s.retransmit = Some(Retransmit {
+                bytes,
+                interval: t1,
+                // Over a reliable transport only the give-up timer matters.
+                next_at: if reliable { now + 64 * t1 } else { now + t1 },
+                give_up_at: now + 64 * t1,
+            });
+        }
+        self.pump(now);
+        Ok(())
+    }
+
+    /// UAS: rejects the call (486 Busy Here, 603 Decline, 480, …).
+    pub fn reject(&mut self, now: Instant, id: SessionId, status: u16) -> Result<(), Error> {
+        if !(300..700).contains(&status) {
+            return Err(Error::InvalidValue("a rejection status is 300 to 699"));
+        }
+        let resp = self.uas_response(id, status, None)?;
+        let tx = self.uas_invite_tx(id)?;
+        self.tl.send_response(now, tx, resp)?;
+        self.end(id, EndReason::Local);
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Ends the call: CANCEL while a UAC call is unanswered, 603 for an
+    /// unanswered incoming call, BYE once established.
+    pub fn hangup(&mut self, now: Instant, id: SessionId) -> Result<(), Error> {
+        let s = self
+            .sessions
+            .get(&id)
+            .ok_or(Error::InvalidValue("unknown session"))?;
+        match (s.role, s.phase) {
+            (Role::Uas, Phase::Early) => return self.reject(now, id, 603),
+            (Role::Uac, Phase::Early) => {
+                if s.got_provisional {
+                    self.send_cancel(now, id)?;
+                } else if let Some(s) = self.sessions.get_mut(&id) {
+                    // RFC 3261 §9.1: no CANCEL before a provisional response.
+                    s.cancel_wanted = true;
+                }
+            }
+            (_, Phase::Ending) => {}
+            _ => self.send_bye(now, id)?,
+        }
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Sends a re-INVITE (or UPDATE) with a new offer: hold, resume, codec change.
+    pub fn reoffer(
+        &mut self,
+        now: Instant,
+        id: SessionId,
+        body: Option<Body>,
+        use_update: bool,
+    ) -> Result<(), Error> {
+        let kind = if use_update {
+            OfferKind::Update
+        } else {
+            OfferKind::ReInvite
+        };
+        let s = self
+            .sessions
+            .get(&id)
+            .ok_or(Error::InvalidValue("unknown session"))?;
+        if s.phase != Phase::Established || s.our_offer.is_some() || s.their_offer.is_some() {
+            return Err(Error::InvalidValue("an offer is already in progress"));
+        }
+        self.send_offer(now, id, kind, body)?;
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Answers the peer's re-INVITE/UPDATE offer with 200 and our answer.
+    pub fn accept_offer(
+        &mut self,
+        now: Instant,
+        id: SessionId,
+        body: Option<Body>,
+    ) -> Result<(), Error> {
+        let s = self
+            .sessions
+            .get_mut(&id)
+            .ok_or(Error::InvalidValue("unknown session"))?;
+        let (tx, kind, req) = s
+            .their_offer
+            .take()
+            .ok_or(Error::InvalidValue("no offer to answer"))?;
+        let mut resp = Response::for_request(&req, StatusCode(200));
+        let contact = self.dialog_contact(id)?;
+        resp.headers.push_typed(&Contact::Addr(contact))?;
+        push_body(&mut resp.headers, &mut resp.body, body.as_ref());
+        let bytes = resp.to_bytes();
+        self.tl.send_response(now, tx, resp)?;
+        if kind == OfferKind::ReInvite {
+            let t1 = self.config.timers.t1;
+            if let Some(s) = self.sessions.get_mut(&id) {
+                s.reinvite_ack_seq = req
+                    .headers
+                    .typed::<typed::CSeq>()
+                    .ok()
+                    .flatten()
+                    .map(|c| c.seq);
+                s.retransmit = Some(Retransmit {
+                    bytes,
+                    interval: t1,
+                    next_at: now + t1,
+                    give_up_at: now + 64 * t1,
+                });
+            }
+        }
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Refuses the peer's offer (488 Not Acceptable Here); the session goes on.
+    pub fn reject_offer(&mut self, now: Instant, id: SessionId, status: u16) -> Result<(), Error> {
+        let s = self
+            .sessions
+            .get_mut(&id)
+            .ok_or(Error::InvalidValue("unknown session"))?;
+        let (tx, _, req) = s
+            .their_offer
+            .take()
+            .ok_or(Error::InvalidValue("no offer to answer"))?;
+        let mut resp = Response::for_request(&req, StatusCode(status));
+        let _ = resp.headers.push(HeaderName::ContentLength, "0");
+        self.tl.send_response(now, tx, resp)?;
+        self.pump(now);
+        Ok(())
+    }
+
+    fn dialog_contact(&self, id: SessionId) -> Result<NameAddr, Error> {
+        let s = self
+            .sessions
+            .get(&id)
+            .ok_or(Error::InvalidValue("unknown session"))?;
+        let d = s
+            .dialog
+            .as_ref()
+            .ok_or(Error::InvalidValue("no dialog yet"))?;
+        let user = d.local.uri.as_sip().and_then(|u| u.user.clone());
+        self.local_contact(user.as_deref(), &d.peer)
+    }
+
+    fn uas_invite_tx(&self, id: SessionId) -> Result<TransactionId, Error> {
+        let s = self
+            .sessions
+            .get(&id)
+            .ok_or(Error::InvalidValue("unknown session"))?;
+        if s.role != Role::Uas || s.phase != Phase::Early {
+            return Err(Error::InvalidValue("the call is not waiting for an answer"));
+        }
+        s.invite_tx
+            .ok_or(Error::InvalidValue("the call is not waiting for an answer"))
+    }
+
+    fn uas_response(
+        &self,
+        id: SessionId,
+        status: u16,
+        body: Option<&Body>,
+    ) -> Result<Response, Error> {
+        let s = self
+            .sessions
+            .get(&id)
+            .ok_or(Error::InvalidValue("unknown session"))?;
+        let mut resp = Response::for_request(&s.invite, StatusCode(status));
+        resp.set_to_tag(&s.local_tag)?;
+        if status < 300 {
+            let contact = self.dialog_contact(id)?;
+            resp.headers.push_typed(&Contact::Addr(contact))?;
+            self.push_capabilities(&mut resp.headers);
+        }
+        push_body(&mut resp.headers, &mut resp.body, body);
+        Ok(resp)
+    }
+
+    fn send_cancel(&mut self, now: Instant, id: SessionId) -> Result<(), Error> {
+        let s = self
+            .sessions
+            .get_mut(&id)
+            .ok_or(Error::InvalidValue("unknown session"))?;
+        let inv = &s.invite;
+        // RFC 3261 §9.1: same Request-URI, Call-ID, From, To (no tag), CSeq
+        // number, the INVITE's top Via and Route.
+        let mut cancel = Request::new(Method::Cancel, inv.uri.clone());
+        if let Some(v) = inv.headers.get(HeaderName::Via) {
+            cancel.headers.push(HeaderName::Via, v)?;
+        }
+        cancel.headers.push_typed(&typed::MaxForwards(70))?;
+        for r in inv.headers.get_all(HeaderName::Route) {
+            cancel.headers.push(HeaderName::Route, r)?;
+        }
+        for name in [HeaderName::From, HeaderName::To, HeaderName::CallId] {
+            if let Some(v) = inv.headers.get(name) {
+                cancel.headers.push(name, v)?;
+            }
+        }
+        let seq = inv.headers.typed::<typed::CSeq>()?.map_or(1, |c| c.seq);
+        cancel.headers.push_typed(&typed::CSeq {
+            seq,
+            method: Method::Cancel,
+        })?;
+        cancel.headers.push(HeaderName::ContentLength, "0")?;
+        s.phase = Phase::Ending;
+        let peer = self
+            .invite_peers
+            .get(&id)
+            .cloned()
+            .ok_or(Error::InvalidValue("unknown session"))?;
+        let tx = self.tl.send_request(now, cancel, peer)?;
+        self.owners.insert(tx, Owner::Cancel(id));
+        Ok(())
+    }
+
+    fn send_bye(&mut self, now: Instant, id: SessionId) -> Result<(), Error> {
+        let branch = self.ids.branch();
+        let ua = self.config.user_agent.clone();
+        let s = self
+            .sessions
+            .get_mut(&id)
+            .ok_or(Error::InvalidValue("unknown session"))?;
+        let d = s.dialog.as_mut().ok_or(Error::InvalidValue("no dialog"))?;
+        d.local_seq += 1;
+        let sent_by = self
+            .config
+            .local
+            .iter()
+            .find(|(t, _)| *t == d.peer.transport)
+            .map(|(_, a)| *a);
+        let sent_by = sent_by.ok_or(Error::InvalidValue("no local address for this transport"))?;
+        let mut bye = d.request(Method::Bye, d.local_seq, &branch, sent_by, &ua);
+        bye.headers.push(HeaderName::ContentLength, "0")?;
+        let peer = d.peer.clone();
+        s.phase = Phase::Ending;
+        s.retransmit = None;
+        let tx = self.tl.send_request(now, bye, peer)?;
+        self.owners.insert(tx, Owner::Bye(id));
+        Ok(())
+    }
+
+    fn send_offer(
+        &mut self,
+        now: Instant,
+        id: SessionId,
+        kind: OfferKind,
+        body: Option<Body>,
+    ) -> Result<(), Error> {
+        let branch = self.ids.branch();
+        let ua = self.config.user_agent.clone();
+        let contact = self.dialog_contact(id)?;
+        let s = self
+            .sessions
+            .get_mut(&id)
+            .ok_or(Error::InvalidValue("unknown session"))?;
+        let d = s.dialog.as_mut().ok_or(Error::InvalidValue("no dialog"))?;
+        d.local_seq += 1;
+        let sent_by = self
+            .config
+            .local
+            .iter()
+            .find(|(t, _)| *t == d.peer.transport)
+            .map(|(_, a)| *a);
+        let sent_by = sent_by.ok_or(Error::InvalidValue("no local address for this transport"))?;
+        let method = if kind == OfferKind::Update {
+            Method::Update
+        } else {
+            Method::Invite
+        };
+        let mut req = d.request(method, d.local_seq, &branch, sent_by, &ua);
+        req.headers.push_typed(&Contact::Addr(contact))?;
+        let mut b = Vec::new();
+        push_body(&mut req.headers, &mut b, body.as_ref());
+        req.body = b;
+        let peer = d.peer.clone();
+        let tx = self.tl.send_request(now, req, peer)?;
+        s.our_offer = Some((tx, kind, body));
+        self.owners.insert(tx, Owner::Offer(id));
+        Ok(())
+    }
+
+    /// Sends the ACK for a 2xx to our INVITE or re-INVITE (a new
+    /// transaction-less request; RFC 3261 §13.2.2.4).
+    fn send_2xx_ack(&mut self, id: SessionId, seq: u32) {
+        let branch = self.ids.branch();
+        let ua = self.config.user_agent.clone();
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        let Some(d) = s.dialog.as_ref() else { return };
+        let Some(sent_by) = self
+            .config
+            .local
+            .iter()
+            .find(|(t, _)| *t == d.peer.transport)
+            .map(|(_, a)| *a)
+        else {
+            return;
+        };
+        let mut ack = d.request(Method::Ack, seq, &branch, sent_by, &ua);
+        let _ = ack.headers.push(HeaderName::ContentLength, "0");
+        let bytes = ack.to_bytes();
+        s.ack = Some(bytes.clone());
+        self.out.push_back(UaOutput::Transmit {
+            to: d.peer.clone(),
+            bytes,
+        });
+    }
+
+    // ------------------------------------------------------------------
+    // Responses to our requests
+
+    pub(super) fn on_invite_response(&mut self, now: Instant, id: SessionId, resp: Response) {
+        let status = resp.status.0;
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        let peer = self.invite_peers.get(&id).cloned();
+        if (101..200).contains(&status) {
+            s.got_provisional = true;
+            if s.dialog.is_none() {
+                if let Some(peer) = &peer {
+                    s.dialog = Dialog::uac(&s.invite, &resp, peer); // early dialog
+                }
+            }
+            let cancel = s.cancel_wanted;
+            let body = Body::from_message(&resp.headers, &resp.body);
+            self.emit(id, SessionEvent::Progress { status, body });
+            if cancel {
+                let _ = self.send_cancel(now, id);
+            }
+            return;
+        }
+        if status == 100 {
+            return;
+        }
+        if (200..300).contains(&status) {
+            let Some(peer) = peer else { return };
+            let Some(new) = Dialog::uac(&s.invite, &resp, &peer) else {
+                return;
+            };
+            let seq = resp
+                .headers
+                .typed::<typed::CSeq>()
+                .ok()
+                .flatten()
+                .map_or(1, |c| c.seq);
+            let established =
+                s.phase == Phase::Established || s.phase == Phase::Ending && s.ack.is_some();
+            match &s.dialog {
+                Some(d) if established && d.remote_tag != new.remote_tag => {
+                    // Forked 2xx from another branch: ACK it and hang that one up.
+                    self.ack_and_bye_fork(now, new, seq);
+                    return;
+                }
+                Some(_) if established => {
+                    // A retransmission of the 2xx we took: ACK again.
+                    if let Some(ack) = s.ack.clone() {
+                        if let Some(d) = &s.dialog {
+                            self.out.push_back(UaOutput::Transmit {
+                                to: d.peer.clone(),
+                                bytes: ack,
+                            });
+                        }
+                    }
+                    return;
+                }
+                _ => {}
+            }
+            let was_cancelling = s.phase == Phase::Ending;
+            let key = new.key();
+            s.dialog = Some(new);
+            s.phase = Phase::Established;
+            self.dialogs.insert(key, id);
+            self.send_2xx_ack(id, seq);
+            let body = Body::from_message(&resp.headers, &resp.body);
+            self.emit(id, SessionEvent::Answered { body });
+            if was_cancelling || self.sessions.get(&id).is_some_and(|s| s.cancel_wanted) {
+                // CANCEL crossed the 200: the call is up, so end it with BYE.
+                let _ = self.send_bye(now, id);
+            }
+            return;
+        }
+        // Final non-2xx: the transaction sent the ACK.
+        let reason = if s.phase == Phase::Ending && status == 487 {
+            EndReason::Local
+        } else {
+            EndReason::Rejected { status }
+        };
+        self.end(id, reason);
+    }
+
+    fn ack_and_bye_fork(&mut self, now: Instant, dialog: Dialog, seq: u32) {
+        let Some(sent_by) = self
+            .config
+            .local
+            .iter()
+            .find(|(t, _)| *t == dialog.peer.transport)
+            .map(|(_, a)| *a)
+        else {
+            return;
+        };
+        let ua = self.config.user_agent.clone();
+        let mut ack = dialog.request(Method::Ack, seq, &self.ids.branch(), sent_by, &ua);
+        let _ = ack.headers.push(HeaderName::ContentLength, "0");
+        self.out.push_back(UaOutput::Transmit {
+            to: dialog.peer.clone(),
+            bytes: ack.to_bytes(),
+        });
+        let mut bye = dialog.request(Method::Bye, seq + 1, &self.ids.branch(), sent_by, &ua);
+        let _ = bye.headers.push(HeaderName::ContentLength, "0");
+        let _ = self.tl.send_request(now, bye, dialog.peer.clone());
+    }
+
+    pub(super) fn on_offer_response(&mut self, now: Instant, id: SessionId, resp: Response) {
+        let status = resp.status.0;
+        if status < 200 {
+            return;
+        }
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        let Some((_, kind, body)) = s.our_offer.take() else {
+            return;
+        };
+        if (200..300).contains(&status) {
+            if let Some(d) = s.dialog.as_mut() {
+                d.refresh_target(&resp.headers);
+            }
+            if kind == OfferKind::ReInvite {
+                let seq = resp
+                    .headers
+                    .typed::<typed::CSeq>()
+                    .ok()
+                    .flatten()
+                    .map_or(1, |c| c.seq);
+                self.send_2xx_ack(id, seq);
+            }
+            let body = Body::from_message(&resp.headers, &resp.body);
+            self.emit(id, SessionEvent::OfferAnswered { body });
+        } else if status == 491 {
+            // Glare (RFC 3261 §14.1): the Call-ID owner waits 2.1–4 s, the other 0–2 s.
+            let owner = s.role == Role::Uac;
+            let unit = self.ids.unit();
+            let wait = if owner { 2.1 + 1.9 * unit } else { 2.0 * unit };
+            if let Some(s) = self.sessions.get_mut(&id) {
+                s.glare_retry_at = Some((now + Duration::from_secs_f64(wait), kind, body));
+            }
+        } else if status == 481 || status == 408 {
+            // The dialog is gone (RFC 3261 §12.2.1.2).
+            self.end(id, EndReason::Timeout);
+        } else {
+            self.emit(id, SessionEvent::OfferRejected { status });
+        }
+    }
+
+    pub(super) fn on_session_timeout(&mut self, id: SessionId, transport: bool) {
+        let reason = if transport {
+            EndReason::TransportError
+        } else {
+            EndReason::Timeout
+        };
+        self.end(id, reason);
+    }
+
+    // ------------------------------------------------------------------
+    // Requests from the peer
+
+    /// A new INVITE (outside any dialog) passed the policy checks.
+    pub(super) fn on_new_invite(
+        &mut self,
+        now: Instant,
+        tx: TransactionId,
+        req: Request,
+        from: Peer,
+    ) {
+        let local_tag = self.ids.tag();
+        let Some(dialog) = Dialog::uas(&req, &local_tag, &from) else {
+            let mut resp = Response::for_request(&req, StatusCode(400));
+            let _ = resp.set_to_tag(&local_tag);
+            let _ = self.tl.send_response(now, tx, resp);
+            return;
+        };
+        let id = SessionId(self.next_session);
+        self.next_session += 1;
+        self.dialogs.insert(dialog.key(), id);
+        self.sessions.insert(
+            id,
+            Session {
+                role: Role::Uas,
+                phase: Phase::Early,
+                invite: req.clone(),
+                invite_tx: Some(tx),
+                dialog: Some(dialog),
+                local_tag,
+                ack: None,
+                retransmit: None,
+                cancel_wanted: false,
+                got_provisional: false,
+                our_offer: None,
+                glare_retry_at: None,
+                their_offer: None,
+                reinvite_ack_seq: None,
+            },
+        );
+        self.owners.insert(tx, Owner::Invite(id));
+        self.out.push_back(UaOutput::Event(UaEvent::IncomingCall {
+            session: id,
+            request: req,
+        }));
+    }
+
+    /// The session a request belongs to, by dialog identifiers.
+    pub(super) fn session_for(&self, req: &Request) -> Option<SessionId> {
+        let to: typed::To = req.headers.typed().ok()??;
+        let from: typed::From = req.headers.typed().ok()??;
+        let key = DialogKey {
+            call_id: req.headers.get(HeaderName::CallId)?.to_owned(),
+            local_tag: to.tag()?.to_owned(),
+            remote_tag: from.tag().unwrap_or_default().to_owned(),
+        };
+        self.dialogs.get(&key).copied()
+    }
+
+    /// An in-dialog request for session `id`.
+    pub(super) fn on_dialog_request(
+        &mut self,
+        now: Instant,
+        id: SessionId,
+        tx: TransactionId,
+        req: Request,
+    ) {
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        let cseq = req
+            .headers
+            .typed::<typed::CSeq>()
+            .ok()
+            .flatten()
+            .map_or(0, |c| c.seq);
+        if let Some(d) = s.dialog.as_mut() {
+            if d.remote_seq.is_some_and(|r| cseq < r) {
+                // Out of order (RFC 3261 §12.2.2).
+                let resp = Response::for_request(&req, StatusCode(500));
+                let _ = self.tl.send_response(now, tx, resp);
+                return;
+            }
+            d.remote_seq = Some(cseq);
+        }
+        match req.method {
+            Method::Bye => {
+                let resp = Response::for_request(&req, StatusCode(200));
+                let _ = self.tl.send_response(now, tx, resp);
+                self.end(id, EndReason::RemoteBye);
+            }
+            Method::Invite | Method::Update => {
+                let kind = if req.method == Method::Update {
+                    OfferKind::Update
+                } else {
+                    OfferKind::ReInvite
+                };
+                if s.our_offer.is_some() || s.their_offer.is_some() {
+                    // Glare: we have an offer outstanding (RFC 3261 §14.2).
+                    let mut resp = Response::for_request(&req, StatusCode(491));
+                    let _ = resp.headers.push(HeaderName::ContentLength, "0");
+                    let _ = self.tl.send_response(now, tx, resp);
+                    return;
+                }
+                if let Some(d) = s.dialog.as_mut() {
+                    d.refresh_target(&req.headers);
+                }
+                let body = Body::from_message(&req.headers, &req.body);
+                s.their_offer = Some((tx, kind, req));
+                self.emit(id, SessionEvent::Offer { body });
+            }
+            _ => {
+                // INFO, MESSAGE, NOTIFY… inside a call: accepted; the
+                // application layer above handles their content.
+                let resp = Response::for_request(&req, StatusCode(200));
+                let _ = self.tl.send_response(now, tx, resp);
+            }
+        }
+    }
+
+    /// An ACK outside any transaction: the ACK for one of our 2xx.
+    pub(super) fn on_ack(&mut self, req: &Request) {
+        let Some(id) = self.session_for(req) else {
+            return;
+        };
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        let seq = req
+            .headers
+            .typed::<typed::CSeq>()
+            .ok()
+            .flatten()
+            .map(|c| c.seq);
+        if s.phase == Phase::WaitAck {
+            s.phase = Phase::Established;
+            s.retransmit = None;
+            let body = Body::from_message(&req.headers, &req.body);
+            self.emit(id, SessionEvent::Confirmed { body });
+        } else if s.reinvite_ack_seq.is_some() && s.reinvite_ack_seq == seq {
+            s.reinvite_ack_seq = None;
+            s.retransmit = None;
+        }
+    }
+
+    /// A CANCEL: 200 to it, and 487 to the INVITE it cancels if unanswered.
+    pub(super) fn on_cancel(&mut self, now: Instant, tx: TransactionId, req: Request) {
+        let invite_tx = self.tl.invite_for_cancel(&req);
+        let status = if invite_tx.is_some() { 200 } else { 481 };
+        let resp = Response::for_request(&req, StatusCode(status));
+        let _ = self.tl.send_response(now, tx, resp);
+        let Some(invite_tx) = invite_tx else { return };
+        let id = self
+            .sessions
+            .iter()
+            .find(|(_, s)| s.invite_tx == Some(invite_tx))
+            .map(|(id, _)| *id);
+        let Some(id) = id else { return };
+        if let Ok(resp) = self.uas_response(id, 487, None) {
+            let _ = self.tl.send_response(now, invite_tx, resp);
+        }
+        self.end(id, EndReason::Cancelled);
+    }
+
+    /// Session timers: 2xx retransmission and give-up, glare retries.
+    pub(super) fn session_timer(&mut self, now: Instant, id: SessionId) {
+        let t2 = self.config.timers.t2;
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        if let Some(r) = s.retransmit.as_mut() {
+            if r.give_up_at <= now {
+                // No ACK for our 2xx within 64·T1: end the dialog with BYE (§13.3.1.4).
+                s.retransmit = None;
+                if s.phase == Phase::WaitAck {
+                    let _ = self.send_bye(now, id);
+                    self.end(id, EndReason::Timeout);
+                }
+                return;
+            } else if r.next_at <= now {
+                if let Some(d) = &s.dialog {
+                    self.out.push_back(UaOutput::Transmit {
+                        to: d.peer.clone(),
+                        bytes: r.bytes.clone(),
+                    });
+                }
+                r.interval = (r.interval * 2).min(t2);
+                r.next_at = now + r.interval;
+            }
+        }
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        if let Some((at, kind, body)) = s.glare_retry_at.take() {
+            if at <= now {
+                let _ = self.send_offer(now, id, kind, body);
+            } else {
+                s.glare_retry_at = Some((at, kind, body));
+            }
+        }
+    }
+
+    /// Sessions whose timers are due.
+    pub(super) fn due_sessions(&self, now: Instant) -> Vec<SessionId> {
+        self.sessions
+            .iter()
+            .filter(|(_, s)| s.next_timer().is_some_and(|t| t <= now))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// A 2xx that arrived after its INVITE transaction ended (RFC 6026):
+    /// re-send the ACK of the matching dialog.
+    pub(super) fn on_stray_response(&mut self, resp: &Response) {
+        if !resp.status.is_success() {
+            return;
+        }
+        let Ok(Some(cseq)) = resp.headers.typed::<typed::CSeq>() else {
+            return;
+        };
+        if cseq.method != Method::Invite {
+            return;
+        }
+        let (Ok(Some(from)), Ok(Some(to))) = (
+            resp.headers.typed::<typed::From>(),
+            resp.headers.typed::<typed::To>(),
+        ) else {
+            return;
+        };
+        let key = DialogKey {
+            call_id: resp
+                .headers
+                .get(HeaderName::CallId)
+                .unwrap_or_default()
+                .to_owned(),
+            local_tag: from.tag().unwrap_or_default().to_owned(),
+            remote_tag: to.tag().unwrap_or_default().to_owned(),
+        };
+        if let Some(id) = self.dialogs.get(&key).copied() {
+            if let Some(s) = self.sessions.get(&id) {
+                if let (Some(ack), Some(d)) = (s.ack.clone(), s.dialog.as_ref()) {
+                    self.out.push_back(UaOutput::Transmit {
+                        to: d.peer.clone(),
+                        bytes: ack,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Looks a message's dialog up without consuming it (for drivers' logs).
+    pub fn session_of(&self, msg: &Message) -> Option<SessionId> {
+        match msg {
+            Message::Request(r) => self.session_for(r),
+            Message::Response(_) => None,
+        }
+    }
+}
+
+pub(super) type Sessions = HashMap<SessionId, Session>;
