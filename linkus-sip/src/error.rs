@@ -1,5 +1,6 @@
 //! The crate's one error type.
 
+use crate::auth::ChallengeError;
 use crate::message::{HeaderName, Method};
 
 /// Every failure of `linkus-sip`: bad input from the network or the user,
@@ -94,6 +95,22 @@ pub enum Error {
     /// A value handed to a builder cannot be put on the wire (e.g. it holds CR or LF).
     #[error("invalid value for {0}")]
     InvalidValue(&'static str),
+    /// A 401/407 carries no digest challenge this client can answer.
+    #[error("unusable authentication challenge: {0}")]
+    AuthChallenge(#[from] ChallengeError),
+    /// The server challenged again credentials it had just been given for
+    /// this realm, without `stale=true`: the username or password is wrong.
+    #[error("credentials rejected for realm {realm:?}")]
+    AuthRejected {
+        /// The realm whose credentials were rejected.
+        realm: String,
+    },
+    /// A realm challenges and no credentials are configured for it.
+    #[error("no credentials for realm {realm:?}")]
+    AuthNoCredentials {
+        /// The realm that challenged.
+        realm: String,
+    },
 }
 
 /// What is wrong with a request line or status line.

@@ -7,9 +7,9 @@
 //! **Status.** The message layer ([`message`]) is complete: RFC 3261 parsing
 //! and serialisation that passes the RFC 4475 torture tests, typed headers,
 //! stream framing for TCP/TLS, abuse limits and the UAS acceptance checks.
-//! The transaction layer ([`transaction`], RFC 3261 §17 with RFC 6026) is in;
-//! dialogs, registration, digest authentication and the tokio driver come
-//! next (see `ARCHITECTURE.md`).
+//! The transaction layer ([`transaction`], RFC 3261 §17 with RFC 6026) is in,
+//! and so is client digest authentication ([`auth`], RFC 7616/8760); dialogs,
+//! registration and the tokio driver come next (see `ARCHITECTURE.md`).
 //!
 //! ```
 //! use linkus_sip::message::{Message, UasPolicy};
@@ -31,6 +31,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod auth;
 mod error;
 pub mod message;
 pub mod transaction;
