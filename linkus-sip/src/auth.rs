@@ -28,9 +28,10 @@
 //! - **Several challenges.** Challenges are grouped by realm (a forking proxy
 //!   may aggregate several realms, RFC 3261 §22.3). Within a realm, the
 //!   strongest supported algorithm wins, SHA-512-256 > SHA-256 > MD5 (each with
-//!   its `-sess` variant at the same rank); equal ranks go to the topmost. RFC
-//!   8760 §2.4 lets a client pick the topmost supported one instead; servers
-//!   list their preferred one first, so the two choices agree in practice.
+//!   its `-sess` variant at the same rank); equal ranks go to the topmost.
+//!   Servers list challenges in their order of preference, strongest first,
+//!   so this is normally also the topmost supported one, the other choice
+//!   the RFCs allow a client.
 //!   A challenge that is not Digest, lacks a realm or nonce, names an unknown
 //!   algorithm or only unknown qop values is skipped; when none is left,
 //!   [`Error::AuthChallenge`] says why the first one was unusable.
