@@ -1092,7 +1092,7 @@ impl TypedHeader for RetryAfter {
 pub struct Warning {
     /// Three-digit warn-code.
     pub code: u16,
-    /// warn-agent (host[:port] or pseudonym).
+    /// warn-agent (`host[:port]` or pseudonym).
     pub agent: String,
     /// warn-text, unquoted.
     pub text: String,

@@ -266,7 +266,7 @@ impl UasPolicy {
     }
 }
 
-/// Checks a response received by a UAC: the [`Message::check`] rules plus
+/// Checks a response received by a UAC: the [`Message::check`](super::Message::check) rules plus
 /// RFC 3261 §8.1.3.3, exactly one Via (else it is discarded). `Err` means
 /// discard silently: responses are never answered.
 pub fn check_response(resp: &Response) -> Result<(), Error> {
