@@ -11,4 +11,5 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub use linkus_media as media;
 pub use linkus_sip as sip;

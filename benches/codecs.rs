@@ -1,0 +1,111 @@
+//! Voice codec speed: `linkus-media`'s G.711 and G.722 on 20 ms frames.
+//!
+//! Every benchmark id is one 20 ms frame, so criterion's time per iteration
+//! is the ns per frame that `shared/tools/codec-ref` reports for the C
+//! reference (spandsp). The input is the first 3 s of that tool's test speech
+//! (`linkus-media/tests/data/g722_speech.in.raw`, 16 kHz); the 8 kHz G.711
+//! input is every other sample of it. Each iteration takes the next frame,
+//! wrapping around, and the codec state carries over, as in a call.
+//!
+//! * `g711/{ulaw,alaw}/encode`: the frame encoder (table lookup, 16/8 KiB);
+//! * `g711/{ulaw,alaw}/encode_computed`: the table-free, branch-free
+//!   per-sample functions (`linear_to_ulaw`/`linear_to_alaw`) over the frame,
+//!   for comparison;
+//! * `g711/{ulaw,alaw}/decode`: the frame decoder (256-entry tables);
+//! * `g722/encode`, `g722/decode`: 64 kbit/s, 320 samples <-> 160 bytes.
+//!
+//! ```text
+//! cargo bench -p linkus-sdk --bench codecs -- --warm-up-time 1 --measurement-time 3
+//! ```
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use linkus_media::codec::g711::{self, G711Decoder, G711Encoder, Law};
+use linkus_media::codec::g722::{G722Decoder, G722Encoder};
+use linkus_media::codec::{Decoder, Encoder};
+
+const SPEECH_16K: &[u8] = include_bytes!("../linkus-media/tests/data/g722_speech.in.raw");
+
+fn speech_16k() -> Vec<i16> {
+    SPEECH_16K
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect()
+}
+
+/// Runs `f` on successive `len`-element frames of `input`, wrapping around.
+fn frames<'a, T>(input: &'a [T], len: usize) -> impl FnMut() -> &'a [T] + 'a {
+    let mut at = 0;
+    move || {
+        if at + len > input.len() {
+            at = 0;
+        }
+        let frame = &input[at..at + len];
+        at += len;
+        frame
+    }
+}
+
+fn g711(c: &mut Criterion) {
+    let pcm: Vec<i16> = speech_16k().into_iter().step_by(2).collect();
+    for (name, law) in [("ulaw", Law::MuLaw), ("alaw", Law::ALaw)] {
+        let mut group = c.benchmark_group(format!("g711/{name}"));
+        let mut enc = G711Encoder::new(law);
+        let mut payload = [0u8; 160];
+        let mut next = frames(&pcm, 160);
+        group.bench_function("encode", |b| {
+            b.iter(|| enc.encode(black_box(next()), &mut payload).unwrap())
+        });
+        let to_code = match law {
+            Law::MuLaw => g711::linear_to_ulaw,
+            Law::ALaw => g711::linear_to_alaw,
+        };
+        let mut next = frames(&pcm, 160);
+        group.bench_function("encode_computed", |b| {
+            b.iter(|| {
+                for (o, &x) in payload.iter_mut().zip(black_box(next())) {
+                    *o = to_code(x);
+                }
+                black_box(&payload);
+            })
+        });
+        let mut bits = vec![0u8; pcm.len()];
+        for (p, o) in pcm.chunks(160).zip(bits.chunks_mut(160)) {
+            enc.encode(p, o).unwrap();
+        }
+        let mut dec = G711Decoder::new(law);
+        let mut out = [0i16; 160];
+        let mut next = frames(&bits, 160);
+        group.bench_function("decode", |b| {
+            b.iter(|| dec.decode(black_box(next()), &mut out).unwrap())
+        });
+        group.finish();
+    }
+}
+
+fn g722(c: &mut Criterion) {
+    let pcm = speech_16k();
+    let mut group = c.benchmark_group("g722");
+    let mut enc = G722Encoder::new();
+    let mut payload = [0u8; 160];
+    let mut next = frames(&pcm, 320);
+    group.bench_function("encode", |b| {
+        b.iter(|| enc.encode(black_box(next()), &mut payload).unwrap())
+    });
+    let mut bits = vec![0u8; pcm.len() / 2];
+    let mut enc = G722Encoder::new();
+    for (p, o) in pcm.chunks(320).zip(bits.chunks_mut(160)) {
+        enc.encode(p, o).unwrap();
+    }
+    let mut dec = G722Decoder::new();
+    let mut out = [0i16; 320];
+    let mut next = frames(&bits, 160);
+    group.bench_function("decode", |b| {
+        b.iter(|| dec.decode(black_box(next()), &mut out).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, g711, g722);
+criterion_main!(benches);
