@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use linkus_testkit::{Baresip, Kamailio, Sipp, sipp::scenario_path};
+use linkus_testkit::{Baresip, Kamailio, Sipp, Transport, sipp::scenario_path};
 
 #[test]
 fn baresip_auto_answers_an_authenticated_call_routed_by_kamailio() {
@@ -84,4 +84,34 @@ fn baresip_dials_a_sipp_uas_over_ctrl_tcp() {
         "{}",
         outcome.report()
     );
+}
+
+#[test]
+fn kamailio_routes_a_udp_call_to_baresip_registered_over_tcp() {
+    let kamailio = Kamailio::start().unwrap();
+    let phone = Baresip::builder(
+        "1004",
+        kamailio.password("1004").unwrap(),
+        kamailio.tcp_addr(),
+    )
+    .transport(Transport::Tcp)
+    .start()
+    .unwrap();
+
+    let outcome = Sipp::scenario(scenario_path("uac_call_auth.xml"))
+        .remote(kamailio.udp_addr())
+        .service("1004")
+        .key("caller", "1005")
+        .auth("1005", kamailio.password("1005").unwrap())
+        .call_duration(Duration::from_millis(200))
+        .run()
+        .unwrap();
+    assert!(outcome.success(), "{}", outcome.report());
+    phone
+        .wait_event("CALL_ESTABLISHED", Duration::from_secs(5))
+        .unwrap();
+    phone
+        .wait_event("CALL_CLOSED", Duration::from_secs(5))
+        .unwrap();
+    assert!(phone.log().contains("TCP"), "{}", phone.log());
 }
