@@ -78,7 +78,9 @@ impl NameAddr {
                 return Err(bad(header, "quoted display name not followed by <URI>"));
             }
             (Some(text::unquote(inner).into_owned()), rest)
-        } else if let Some(lt) = s.find('<') {
+        } else if let Some(lt) = s[..s.find(';').unwrap_or(s.len())].find('<') {
+            // A token display name holds no ';': a '<' after one is in a
+            // parameter of an addr-spec (`tel:1;x="<"`), not a LAQUOT.
             let name = text::trim_ws(&s[..lt]);
             if name.is_empty() {
                 (None, &s[lt..])
