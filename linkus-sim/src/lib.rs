@@ -355,6 +355,7 @@ impl Sim {
             route: Vec::new(),
             offer: Some(Body::sdp(offer.as_bytes())),
             extra_headers: Vec::new(),
+            account: None,
         };
         let now = self.now;
         let ua = self

@@ -206,7 +206,7 @@ impl Registrar {
             HeaderName::Server,
             &format!("linkus-sim registrar ({})", self.domain),
         );
-        let _ = resp.headers.push(HeaderName::ContentLength, "0");
+        let _ = resp.headers.set(HeaderName::ContentLength, "0");
         resp
     }
 }

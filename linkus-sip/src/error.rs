@@ -92,6 +92,15 @@ pub enum Error {
     /// A response received by a UA must carry exactly one Via (RFC 3261 §8.1.3.3).
     #[error("a response must carry exactly one Via, this one has {0}")]
     ResponseViaCount(usize),
+    /// A socket operation failed (driver only).
+    #[error("I/O error: {0:?}")]
+    Io(std::io::ErrorKind),
+    /// TLS could not be set up or the handshake failed (driver only).
+    #[error("TLS: {0}")]
+    Tls(TlsError),
+    /// The driver task has stopped.
+    #[error("the SIP endpoint has shut down")]
+    Shutdown,
     /// A value handed to a builder cannot be put on the wire (e.g. it holds CR or LF).
     #[error("invalid value for {0}")]
     InvalidValue(&'static str),
@@ -176,4 +185,22 @@ pub enum UriError {
     /// Characters (such as whitespace) that no URI may hold.
     #[error("invalid character")]
     Character,
+}
+
+/// What went wrong with TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsError {
+    /// The server name is not a valid DNS name or IP address.
+    #[error("invalid server name")]
+    InvalidServerName,
+    /// No TLS client configuration: build the endpoint with TLS enabled.
+    #[error("TLS is not configured on this endpoint")]
+    NotConfigured,
+    /// A certificate or key could not be loaded.
+    #[error("invalid certificate or key")]
+    BadCertificate,
+    /// The handshake failed (certificate not trusted, name mismatch, protocol error).
+    #[error("handshake failed: {0:?}")]
+    Handshake(std::io::ErrorKind),
 }

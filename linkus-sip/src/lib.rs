@@ -32,9 +32,11 @@
 )]
 
 pub mod auth;
+#[cfg(feature = "tokio")]
+pub mod driver;
 mod error;
 pub mod message;
 pub mod transaction;
 pub mod ua;
 
-pub use error::{Error, StartLineError, UriError};
+pub use error::{Error, StartLineError, TlsError, UriError};

@@ -321,6 +321,18 @@ impl TransactionLayer {
         self.txs.len()
     }
 
+    /// Client transactions still waiting for a final response (the ones a
+    /// clean shutdown waits for; server transactions only absorb retransmissions).
+    pub fn pending_clients(&self) -> usize {
+        self.txs
+            .values()
+            .filter(|t| {
+                matches!(t.kind, Kind::InviteClient | Kind::NonInviteClient)
+                    && matches!(t.state, State::Calling | State::Trying | State::Proceeding)
+            })
+            .count()
+    }
+
     /// True when no transaction is live.
     pub fn is_empty(&self) -> bool {
         self.txs.is_empty()
@@ -473,6 +485,21 @@ impl TransactionLayer {
             self.out
                 .push_back(Output::Event(TxEvent::TransportError { id }));
             self.terminate(id);
+        }
+    }
+
+    /// Reports that the transport could not deliver to `peer`: every
+    /// transaction sending there fails.
+    pub fn handle_transport_error_to(&mut self, peer: &Peer) {
+        let mut ids: Vec<TransactionId> = self
+            .txs
+            .iter()
+            .filter(|(_, t)| t.peer == *peer)
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort_unstable();
+        for id in ids {
+            self.handle_transport_error(id);
         }
     }
 

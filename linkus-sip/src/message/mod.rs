@@ -397,9 +397,9 @@ impl Request {
 }
 
 impl Response {
-    /// A response to `req` (RFC 3261 §8.2.6): copies Via, From, To, Call-ID
-    /// and CSeq (and Record-Route for 1xx/2xx that may set up a dialog); the
-    /// reason phrase is the default for the code. Add the To tag with
+    /// A response to `req` (RFC 3261 §8.2.6) with an empty body
+    /// (`Content-Length: 0`): copies Via, From, To, Call-ID and CSeq (and
+    /// Record-Route for 1xx/2xx that may set up a dialog); the reason phrase is the default for the code. Add the To tag with
     /// [`Response::set_to_tag`] when the response creates a dialog.
     pub fn for_request(req: &Request, status: StatusCode) -> Response {
         let mut headers = Headers::new();
@@ -431,6 +431,8 @@ impl Response {
                 let _ = headers.push(*name, v);
             }
         }
+        // Mandatory on stream transports; set_body() replaces it.
+        let _ = headers.push(HeaderName::ContentLength, "0");
         Response {
             version: "SIP/2.0".into(),
             status,

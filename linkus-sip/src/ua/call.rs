@@ -66,6 +66,8 @@ pub struct InviteConfig {
     pub offer: Option<Body>,
     /// Extra header fields (Alert-Info, Call-Info, Replaces, Referred-By, …).
     pub extra_headers: Vec<(HeaderName, String)>,
+    /// The registration whose credentials answer 401/407 challenges.
+    pub account: Option<super::RegistrationId>,
 }
 
 /// Why a session ended.
@@ -185,6 +187,10 @@ pub(super) struct Session {
     their_offer: Option<(TransactionId, OfferKind, Request)>,
     /// The re-INVITE's transaction whose 2xx we retransmit.
     reinvite_ack_seq: Option<u32>,
+    /// The account whose digest client authenticates our requests.
+    account: Option<super::RegistrationId>,
+    /// Challenges answered for the INVITE (a guard against loops).
+    auth_attempts: u8,
 }
 
 impl Session {
@@ -267,6 +273,14 @@ impl UserAgent {
         let mut body = Vec::new();
         push_body(&mut req.headers, &mut body, cfg.offer.as_ref());
         req.body = body;
+        if let Some(auth) = cfg
+            .account
+            .and_then(|a| self.registrations.get_mut(&a))
+            .and_then(|r| r.auth.as_mut())
+        {
+            let ids = &mut self.ids;
+            auth.authorize(&mut req, &mut || ids.cnonce())?;
+        }
         let tx = self.tl.send_request(now, req.clone(), cfg.peer.clone())?;
         let id = SessionId(self.next_session);
         self.next_session += 1;
@@ -288,6 +302,8 @@ impl UserAgent {
                 glare_retry_at: None,
                 their_offer: None,
                 reinvite_ack_seq: None,
+                account: cfg.account,
+                auth_attempts: 0,
             },
         );
         self.invite_peers.insert(id, cfg.peer);
@@ -473,7 +489,7 @@ impl UserAgent {
             .take()
             .ok_or(Error::InvalidValue("no offer to answer"))?;
         let mut resp = Response::for_request(&req, StatusCode(status));
-        let _ = resp.headers.push(HeaderName::ContentLength, "0");
+        let _ = resp.headers.set(HeaderName::ContentLength, "0");
         self.tl.send_response(now, tx, resp)?;
         self.pump(now);
         Ok(())
@@ -648,6 +664,12 @@ impl UserAgent {
             return;
         };
         let mut ack = d.request(Method::Ack, seq, &branch, sent_by, &ua);
+        // The ACK for a 2xx carries the INVITE's credentials (RFC 3261 §13.2.2.4).
+        for name in [HeaderName::Authorization, HeaderName::ProxyAuthorization] {
+            for v in s.invite.headers.get_all(name) {
+                let _ = ack.headers.push(name, v);
+            }
+        }
         let _ = ack.headers.push(HeaderName::ContentLength, "0");
         let bytes = ack.to_bytes();
         s.ack = Some(bytes.clone());
@@ -667,6 +689,11 @@ impl UserAgent {
         };
         let peer = self.invite_peers.get(&id).cloned();
         if (101..200).contains(&status) {
+            if s.phase != Phase::Early {
+                // A 1xx overtaken by the 2xx (UDP reordering across a proxy's
+                // workers) or after CANCEL: nothing to report.
+                return;
+            }
             s.got_provisional = true;
             if s.dialog.is_none() {
                 if let Some(peer) = &peer {
@@ -731,6 +758,20 @@ impl UserAgent {
             }
             return;
         }
+        // A challenge: answer it with the account's credentials, once or twice.
+        if (status == 401 || status == 407) && s.phase == Phase::Early && s.auth_attempts < 2 {
+            if let Some(acct) = s.account {
+                if self
+                    .retry_invite_with_credentials(now, id, &resp, acct)
+                    .is_ok()
+                {
+                    return;
+                }
+            }
+        }
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
         // Final non-2xx: the transaction sent the ACK.
         let reason = if s.phase == Phase::Ending && status == 487 {
             EndReason::Local
@@ -738,6 +779,46 @@ impl UserAgent {
             EndReason::Rejected { status }
         };
         self.end(id, reason);
+    }
+
+    fn retry_invite_with_credentials(
+        &mut self,
+        now: Instant,
+        id: SessionId,
+        challenge: &Response,
+        acct: super::RegistrationId,
+    ) -> Result<(), Error> {
+        let s = self
+            .sessions
+            .get(&id)
+            .ok_or(Error::InvalidValue("unknown session"))?;
+        let last = s.invite.clone();
+        let reg = self
+            .registrations
+            .get_mut(&acct)
+            .ok_or(Error::InvalidValue("unknown account"))?;
+        let auth = reg
+            .auth
+            .as_mut()
+            .ok_or(Error::InvalidValue("no credentials"))?;
+        let ids = &mut self.ids;
+        let lines = auth.handle_challenge(&last, challenge, &mut || ids.cnonce())?;
+        let seq = last.headers.typed::<typed::CSeq>()?.map_or(1, |c| c.seq) + 1;
+        let mut retry = super::reissue(&last, &self.ids.branch(), seq);
+        crate::auth::apply_credentials(&mut retry, &lines)?;
+        let peer = self
+            .invite_peers
+            .get(&id)
+            .cloned()
+            .ok_or(Error::InvalidValue("unknown session"))?;
+        let tx = self.tl.send_request(now, retry.clone(), peer)?;
+        self.owners.insert(tx, Owner::Invite(id));
+        if let Some(s) = self.sessions.get_mut(&id) {
+            s.invite = retry;
+            s.invite_tx = Some(tx);
+            s.auth_attempts += 1;
+        }
+        Ok(())
     }
 
     fn ack_and_bye_fork(&mut self, now: Instant, dialog: Dialog, seq: u32) {
@@ -851,6 +932,8 @@ impl UserAgent {
                 glare_retry_at: None,
                 their_offer: None,
                 reinvite_ack_seq: None,
+                account: None,
+                auth_attempts: 0,
             },
         );
         self.owners.insert(tx, Owner::Invite(id));
@@ -913,7 +996,7 @@ impl UserAgent {
                 if s.our_offer.is_some() || s.their_offer.is_some() {
                     // Glare: we have an offer outstanding (RFC 3261 §14.2).
                     let mut resp = Response::for_request(&req, StatusCode(491));
-                    let _ = resp.headers.push(HeaderName::ContentLength, "0");
+                    let _ = resp.headers.set(HeaderName::ContentLength, "0");
                     let _ = self.tl.send_response(now, tx, resp);
                     return;
                 }

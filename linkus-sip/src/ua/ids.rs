@@ -45,6 +45,11 @@ impl IdGen {
         )
     }
 
+    /// A digest client nonce (128 bits, hex).
+    pub(crate) fn cnonce(&mut self) -> String {
+        format!("{:016x}{:016x}", self.next_u64(), self.next_u64())
+    }
+
     /// A fraction in [0, 1) for jitter.
     pub(crate) fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64

@@ -254,6 +254,43 @@ impl UserAgent {
             .min()
     }
 
+    /// True when nothing is in progress: no call, no registration, and no
+    /// request of ours still waiting for its final response.
+    pub fn is_idle(&self) -> bool {
+        self.tl.pending_clients() == 0 && self.sessions.is_empty() && self.registrations.is_empty()
+    }
+
+    /// Starts a clean shutdown: hangs up every call and removes every
+    /// registration. Keep driving the core until [`is_idle`](UserAgent::is_idle).
+    pub fn shutdown(&mut self, now: Instant) {
+        let sessions: Vec<SessionId> = self.sessions.keys().copied().collect();
+        for id in sessions {
+            if self.hangup(now, id).is_err() {
+                self.end_session(id, EndReason::Local);
+            }
+        }
+        let regs: Vec<RegistrationId> = self.registrations.keys().copied().collect();
+        for id in regs {
+            let registered = matches!(
+                self.registration_state(id),
+                Some(RegistrationState::Registered { .. })
+            );
+            if registered {
+                let _ = self.unregister(now, id);
+            } else {
+                self.registrations.remove(&id);
+            }
+        }
+        self.pump(now);
+    }
+
+    /// Tells the core that sending to `to` failed: the transactions sending
+    /// there fail with a transport error (RFC 3261 §18.4).
+    pub fn handle_transport_error(&mut self, now: Instant, to: &Peer, _error: Error) {
+        self.tl.handle_transport_error_to(to);
+        self.pump(now);
+    }
+
     /// The next output.
     pub fn poll_output(&mut self) -> Option<UaOutput> {
         self.out.pop_front()
@@ -385,7 +422,7 @@ impl UserAgent {
         let _ = resp
             .headers
             .push(HeaderName::Server, &self.config.user_agent);
-        let _ = resp.headers.push(HeaderName::ContentLength, "0");
+        let _ = resp.headers.set(HeaderName::ContentLength, "0");
         let status = resp.status;
         if self.tl.send_response(now, id, resp).is_ok() {
             self.out.push_back(UaOutput::Event(UaEvent::Answered {
@@ -417,4 +454,33 @@ impl UserAgent {
         let _ = req.headers.push_typed(&typed::MaxForwards(70));
         req
     }
+}
+
+/// A copy of `req` as a new transaction: a fresh branch in the top Via and
+/// CSeq `seq` (RFC 3261 §22.1, for a request retried with credentials).
+pub(super) fn reissue(req: &Request, branch: &str, seq: u32) -> Request {
+    let mut r = req.clone();
+    if let Ok(Some(mut via)) = r.headers.typed_first::<typed::Via>() {
+        via.params.set("branch", Some(branch));
+        let rest: Vec<String> = r
+            .headers
+            .get_all(HeaderName::Via)
+            .skip(1)
+            .map(str::to_owned)
+            .collect();
+        r.headers.remove(HeaderName::Via);
+        for v in rest.iter().rev() {
+            let _ = r.headers.push_front(HeaderName::Via, v);
+        }
+        let mut top = String::new();
+        typed::TypedHeader::write(&via, &mut top);
+        let _ = r.headers.push_front(HeaderName::Via, &top);
+    }
+    if let Ok(Some(cseq)) = r.headers.typed::<typed::CSeq>() {
+        let _ = r.headers.set_typed(&typed::CSeq {
+            seq,
+            method: cseq.method,
+        });
+    }
+    r
 }

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::{Owner, UaEvent, UaOutput, UserAgent};
+use crate::auth::{Credentials, DigestClient};
 use crate::error::Error;
 use crate::message::typed::{self, Contact, NameAddr};
 use crate::message::{HeaderName, Method, Response, SipUri, Uri};
@@ -44,6 +45,9 @@ pub struct RegisterConfig {
     pub expires: u32,
     /// Keepalive while registered.
     pub keepalive: KeepAlive,
+    /// Digest credentials `(username, password)`, used for every request of
+    /// this account (REGISTER, and INVITE etc. that name it).
+    pub credentials: Option<(String, String)>,
 }
 
 impl RegisterConfig {
@@ -62,6 +66,7 @@ impl RegisterConfig {
             display_name: None,
             expires: 3600,
             keepalive,
+            credentials: None,
         }
     }
 }
@@ -107,6 +112,10 @@ pub(super) struct Registration {
     keepalive_at: Option<Instant>,
     failures: u32,
     unregistering: bool,
+    /// The account's digest client (pre-authorises and answers challenges).
+    pub(super) auth: Option<DigestClient>,
+    /// The last REGISTER sent, to answer a challenge to it.
+    last_request: Option<crate::message::Request>,
 }
 
 impl Registration {
@@ -134,6 +143,10 @@ impl UserAgent {
             ));
         }
         let contact_addr = self.local_addr(&config.registrar.transport)?;
+        let auth = config
+            .credentials
+            .as_ref()
+            .map(|(u, p)| DigestClient::new(Credentials::new(u.as_str(), p.as_str())));
         let id = RegistrationId(self.next_reg);
         self.next_reg += 1;
         let reg = Registration {
@@ -150,8 +163,10 @@ impl UserAgent {
             keepalive_at: None,
             failures: 0,
             unregistering: false,
+            auth: None,
+            last_request: None,
         };
-        self.registrations.insert(id, reg);
+        self.registrations.insert(id, Registration { auth, ..reg });
         self.send_register(now, id);
         self.pump(now);
         Ok(id)
@@ -222,6 +237,11 @@ impl UserAgent {
             .push(HeaderName::UserAgent, &self.config.user_agent);
         let _ = req.headers.push(HeaderName::ContentLength, "0");
         let peer = reg.config.registrar.clone();
+        if let Some(auth) = reg.auth.as_mut() {
+            let ids = &mut self.ids;
+            let _ = auth.authorize(&mut req, &mut || ids.cnonce());
+        }
+        reg.last_request = Some(req.clone());
         match self.tl.send_request(now, req, peer) {
             Ok(tx) => {
                 reg.pending = Some(tx);
@@ -296,6 +316,33 @@ impl UserAgent {
                         contact,
                     },
                 );
+            }
+            401 | 407 if reg.auth.is_some() => {
+                let (Some(auth), Some(last)) = (reg.auth.as_mut(), reg.last_request.as_ref())
+                else {
+                    return;
+                };
+                let ids = &mut self.ids;
+                match auth.handle_challenge(last, &resp, &mut || ids.cnonce()) {
+                    Ok(lines) => {
+                        reg.cseq += 1;
+                        let mut retry = super::reissue(last, &self.ids.branch(), reg.cseq);
+                        if crate::auth::apply_credentials(&mut retry, &lines).is_err() {
+                            self.on_register_failure(now, id, Some(resp.status.0), None);
+                            return;
+                        }
+                        reg.last_request = Some(retry.clone());
+                        let peer = reg.config.registrar.clone();
+                        match self.tl.send_request(now, retry, peer) {
+                            Ok(tx) => {
+                                reg.pending = Some(tx);
+                                self.owners.insert(tx, Owner::Registration(id));
+                            }
+                            Err(_) => self.on_register_failure(now, id, Some(resp.status.0), None),
+                        }
+                    }
+                    Err(_) => self.on_register_failure(now, id, Some(resp.status.0), None),
+                }
             }
             423 => {
                 // Interval Too Brief: retry at once with the registrar's minimum.
