@@ -137,10 +137,13 @@ fn config_file(sip: SocketAddr, ctrl: SocketAddr, module_path: &str) -> String {
     // No sound card: `aubridge` plays into and records from an in-process
     // bridge named `nil`. No stdio UI: control is ctrl_tcp only. `menu`
     // provides the commands (dial, hangup, reginfo, ...) that ctrl_tcp runs.
+    // Every URI the kit uses is an IP literal; should anything need a name
+    // resolved, the query stays on loopback (`dns_server`).
     format!(
         "# Written by linkus-testkit.\n\
          poll_method\t\tepoll\n\
          net_interface\t\t{ip}\n\
+         dns_server\t\t127.0.0.1:53\n\
          sip_listen\t\t{sip}\n\
          call_local_timeout\t120\n\
          call_max_calls\t\t4\n\
