@@ -89,3 +89,22 @@ fn cr_lf_cr_not_followed_by_lf_does_not_stall_the_framer() {
     assert_eq!(f.next_frame(), Ok(Some(Framed::Ping)));
     assert!(matches!(f.next_frame(), Ok(Some(Framed::Message(_)))));
 }
+
+/// The display name of RFC 4475 §3.1.1.3 (esc02.dat) holds BEL, NUL and DEL
+/// as quoted-pairs. Written back, they were put in the quoted string raw,
+/// which qdtext does not allow, so the header did not parse again
+/// (`typed_headers` target, from the RFC 4475 seed).
+#[test]
+fn control_characters_in_display_name_are_written_as_quoted_pairs() {
+    use linkus_sip::message::typed::{To, TypedHeader};
+    let raw = "\"BEL:\\\u{7} NUL:\\\0 DEL:\\\u{7f}\" <sip:a@example.com>";
+    let to = To::parse(raw).unwrap();
+    assert_eq!(
+        to.display_name.as_deref(),
+        Some("BEL:\u{7} NUL:\0 DEL:\u{7f}")
+    );
+    let mut written = String::new();
+    to.write(&mut written);
+    assert_eq!(written, raw);
+    assert_eq!(To::parse(&written), Ok(to));
+}

@@ -285,11 +285,13 @@ pub(crate) fn unquote(inner: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// Writes `s` as a quoted string, escaping `"` and `\`.
+/// Writes `s` as a quoted string, escaping `"`, `\` and the control
+/// characters qdtext may not hold (as quoted-pairs; CR and LF cannot be
+/// quoted and are left for the header's CR/LF check to refuse).
 pub(crate) fn write_quoted(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
-        if c == '"' || c == '\\' {
+        if c == '"' || c == '\\' || (c.is_ascii_control() && !matches!(c, '\t' | '\r' | '\n')) {
             out.push('\\');
         }
         out.push(c);
