@@ -36,7 +36,8 @@
 //! # Ok::<(), linkus_sip::Error>(())
 //! ```
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -204,6 +205,7 @@ struct Tx {
     /// Timeout timer (B, F, H, D, K, I, J, L or M) and what it means.
     deadline: Option<(Instant, Deadline)>,
     merge_key: Option<MergeKey>,
+    key: Key,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,6 +231,10 @@ pub struct TransactionLayer {
     next_id: u64,
     txs: HashMap<TransactionId, Tx>,
     by_key: HashMap<Key, TransactionId>,
+    /// Every armed timer as (due, transaction). Entries made stale by a
+    /// state change stay until due and are skipped: a spurious wake-up at
+    /// most, never a missed timer.
+    timers: BinaryHeap<Reverse<(Instant, TransactionId)>>,
     merged: HashMap<MergeKey, TransactionId>,
     out: VecDeque<Output>,
 }
@@ -311,6 +317,7 @@ impl TransactionLayer {
             next_id: 1,
             txs: HashMap::new(),
             by_key: HashMap::new(),
+            timers: BinaryHeap::new(),
             merged: HashMap::new(),
             out: VecDeque::new(),
         }
@@ -392,9 +399,11 @@ impl TransactionLayer {
             interval: t1,
             deadline: Some((now + 64 * t1, Deadline::Timeout)),
             merge_key: None,
+            key: key.clone(),
         };
         self.txs.insert(id, tx);
         self.by_key.insert(key, id);
+        self.rearm(id);
         self.out.push_back(Output::Transmit { id, to, bytes });
         Ok(id)
     }
@@ -453,6 +462,7 @@ impl TransactionLayer {
                 tx.deadline = Some((now + j, Deadline::End));
             }
         }
+        self.rearm(id);
         Ok(())
     }
 
@@ -579,6 +589,7 @@ impl TransactionLayer {
             }
             _ => {} // Completed non-INVITE: absorb retransmissions.
         }
+        self.rearm(id);
     }
 
     fn on_request(&mut self, now: Instant, req: Request, from: Peer) {
@@ -626,6 +637,7 @@ impl TransactionLayer {
             interval: self.config.t1,
             deadline: None,
             merge_key: if merged { None } else { merge_key.clone() },
+            key: key.clone(),
         };
         self.txs.insert(id, tx);
         self.by_key.insert(key, id);
@@ -676,24 +688,29 @@ impl TransactionLayer {
             }
             _ => {} // Trying, Accepted, Confirmed: absorb.
         }
+        self.rearm(id);
     }
 
     /// When [`handle_timeout`](TransactionLayer::handle_timeout) is next due.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.txs
-            .values()
-            .flat_map(|t| [t.retransmit_at, t.deadline.map(|d| d.0)])
-            .flatten()
-            .min()
+        self.timers.peek().map(|Reverse((at, _))| *at)
     }
 
     /// Fires every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         let config = self.config;
         let mut ended = Vec::new();
-        let mut ids: Vec<TransactionId> = self.txs.keys().copied().collect();
+        let mut ids: Vec<TransactionId> = Vec::new();
+        while let Some(Reverse((at, id))) = self.timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            ids.push(id);
+        }
         ids.sort_unstable();
-        for id in ids {
+        ids.dedup();
+        for &id in &ids {
             let Some(tx) = self.txs.get_mut(&id) else {
                 continue;
             };
@@ -731,17 +748,50 @@ impl TransactionLayer {
         for id in ended {
             self.terminate(id);
         }
+        for id in ids {
+            self.rearm(id);
+        }
+    }
+
+    /// Drops heap entries that no longer match a live timer, so that the top
+    /// is always a real deadline.
+    fn prune(&mut self) {
+        while let Some(Reverse((at, id))) = self.timers.peek().copied() {
+            let live = self.txs.get(&id).is_some_and(|t| {
+                t.retransmit_at == Some(at) || t.deadline.is_some_and(|d| d.0 == at)
+            });
+            if live {
+                break;
+            }
+            self.timers.pop();
+        }
+    }
+
+    /// Puts a transaction's current timers into the heap.
+    fn rearm(&mut self, id: TransactionId) {
+        if let Some(tx) = self.txs.get(&id) {
+            for at in [tx.retransmit_at, tx.deadline.map(|d| d.0)]
+                .into_iter()
+                .flatten()
+            {
+                self.timers.push(Reverse((at, id)));
+            }
+        }
+        self.prune();
     }
 
     fn terminate(&mut self, id: TransactionId) {
         if let Some(tx) = self.txs.remove(&id) {
-            self.by_key.retain(|_, v| *v != id);
+            if self.by_key.get(&tx.key) == Some(&id) {
+                self.by_key.remove(&tx.key);
+            }
             if let Some(k) = tx.merge_key {
                 self.merged.remove(&k);
             }
             self.out
                 .push_back(Output::Event(TxEvent::Terminated { id }));
         }
+        self.prune();
     }
 
     /// The next output, if any.

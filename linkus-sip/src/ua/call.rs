@@ -370,6 +370,7 @@ impl UserAgent {
                 give_up_at: now + 64 * t1,
             });
         }
+        self.arm_session(id);
         self.pump(now);
         Ok(())
     }
@@ -474,6 +475,7 @@ impl UserAgent {
                 });
             }
         }
+        self.arm_session(id);
         self.pump(now);
         Ok(())
     }
@@ -844,6 +846,11 @@ impl UserAgent {
     }
 
     pub(super) fn on_offer_response(&mut self, now: Instant, id: SessionId, resp: Response) {
+        self.on_offer_response_inner(now, id, resp);
+        self.arm_session(id);
+    }
+
+    fn on_offer_response_inner(&mut self, now: Instant, id: SessionId, resp: Response) {
         let status = resp.status.0;
         if status < 200 {
             return;
@@ -1062,6 +1069,11 @@ impl UserAgent {
 
     /// Session timers: 2xx retransmission and give-up, glare retries.
     pub(super) fn session_timer(&mut self, now: Instant, id: SessionId) {
+        self.session_timer_inner(now, id);
+        self.arm_session(id);
+    }
+
+    fn session_timer_inner(&mut self, now: Instant, id: SessionId) {
         let t2 = self.config.timers.t2;
         let Some(s) = self.sessions.get_mut(&id) else {
             return;
@@ -1098,13 +1110,37 @@ impl UserAgent {
         }
     }
 
-    /// Sessions whose timers are due.
-    pub(super) fn due_sessions(&self, now: Instant) -> Vec<SessionId> {
-        self.sessions
-            .iter()
-            .filter(|(_, s)| s.next_timer().is_some_and(|t| t <= now))
-            .map(|(id, _)| *id)
-            .collect()
+    /// Sessions whose timers are due (popped from the timer heap).
+    pub(super) fn due_sessions(&mut self, now: Instant) -> Vec<SessionId> {
+        let mut due = Vec::new();
+        while let Some(std::cmp::Reverse((at, id))) = self.session_timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.session_timers.pop();
+            due.push(id);
+        }
+        due.sort_unstable();
+        due.dedup();
+        due
+    }
+
+    /// Puts a session's next timer into the heap.
+    pub(super) fn arm_session(&mut self, id: SessionId) {
+        if let Some(at) = self.sessions.get(&id).and_then(Session::next_timer) {
+            self.session_timers.push(std::cmp::Reverse((at, id)));
+        }
+        self.prune_session_timers();
+    }
+
+    /// Drops heap entries of ended sessions or changed timers.
+    pub(super) fn prune_session_timers(&mut self) {
+        while let Some(std::cmp::Reverse((at, id))) = self.session_timers.peek().copied() {
+            if self.sessions.get(&id).and_then(Session::next_timer) == Some(at) {
+                break;
+            }
+            self.session_timers.pop();
+        }
     }
 
     /// A 2xx that arrived after its INVITE transaction ended (RFC 6026):

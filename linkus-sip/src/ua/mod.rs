@@ -138,6 +138,9 @@ pub struct UserAgent {
     registrations: HashMap<RegistrationId, Registration>,
     next_session: u64,
     sessions: Sessions,
+    /// Session timers (2xx retransmission, glare retry) as (due, session);
+    /// stale entries are skipped when due.
+    session_timers: std::collections::BinaryHeap<std::cmp::Reverse<(Instant, SessionId)>>,
     dialogs: HashMap<DialogKey, SessionId>,
     invite_peers: HashMap<SessionId, Peer>,
     owners: HashMap<TransactionId, Owner>,
@@ -154,6 +157,7 @@ impl UserAgent {
             registrations: HashMap::new(),
             next_session: 1,
             sessions: HashMap::new(),
+            session_timers: std::collections::BinaryHeap::new(),
             dialogs: HashMap::new(),
             invite_peers: HashMap::new(),
             owners: HashMap::new(),
@@ -245,7 +249,7 @@ impl UserAgent {
             .registrations
             .values()
             .filter_map(Registration::next_timer);
-        let sessions = self.sessions.values().filter_map(call::Session::next_timer);
+        let sessions = self.session_timers.peek().map(|r| r.0.0);
         self.tl
             .poll_timeout()
             .into_iter()
@@ -298,6 +302,11 @@ impl UserAgent {
 
     /// Moves the transaction layer's outputs into ours, dispatching events.
     fn pump(&mut self, now: Instant) {
+        self.pump_tl(now);
+        self.prune_session_timers();
+    }
+
+    fn pump_tl(&mut self, now: Instant) {
         while let Some(o) = self.tl.poll_output() {
             match o {
                 Output::Transmit { to, bytes, .. } => {
