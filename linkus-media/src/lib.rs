@@ -12,10 +12,12 @@
 //!   [`CodecInfo`](codec::CodecInfo) description of a codec for SDP and RTP;
 //! - G.711 µ-law and A-law ([`codec::g711`]), exact to ITU-T G.711;
 //! - G.722 at 64 kbit/s ([`codec::g722`]), bit-exact with the spandsp C
-//!   implementation.
+//!   implementation;
+//! - packet-loss concealment behind [`Decoder::conceal`](codec::Decoder::conceal)
+//!   for both (pitch repetition in the style of G.711 Appendix I).
 //!
-//! Lost frames are concealed with silence for now. Everything else listed
-//! above (jitter buffer, RTP, SDP, ...) is not written yet. The crate
+//! Everything else listed above (jitter buffer, RTP, SDP, ...) is not
+//! written yet. The crate
 //! depends on no other Linkus crate; `linkus-core` will connect it to SIP
 //! sessions.
 #![deny(missing_docs)]

@@ -25,6 +25,7 @@
 //! sample, which the `codecs` benchmark measures as the faster of the two
 //! for 20 ms frames; decoding uses 256-entry tables.
 
+use super::plc::Plc;
 use super::{CodecInfo, Decoder, Encoder, TEN_MS_STEPS, check_len};
 use crate::Error;
 use core::time::Duration;
@@ -253,16 +254,24 @@ impl Encoder for G711Encoder {
 
 /// G.711 decoder: one sample per byte.
 ///
-/// [`conceal`](Decoder::conceal) fills lost frames with silence.
+/// [`conceal`](Decoder::conceal) substitutes lost frames by repeating the
+/// last pitch period, in the style of G.711 Appendix I (fading to silence
+/// after 60 ms), and [`decode`](Decoder::decode) blends the first frame after
+/// a loss into it. Packets that arrive decode exactly as the standard says;
+/// only the frame after a loss differs.
 #[derive(Debug, Clone)]
 pub struct G711Decoder {
     law: Law,
+    plc: Plc,
 }
 
 impl G711Decoder {
     /// A new decoder of `law`.
     pub fn new(law: Law) -> Self {
-        Self { law }
+        Self {
+            law,
+            plc: Plc::new(8000),
+        }
     }
 
     /// The companding law.
@@ -282,19 +291,23 @@ impl Decoder for G711Decoder {
 
     fn decode(&mut self, payload: &[u8], pcm: &mut [i16]) -> Result<usize, Error> {
         check_len(payload.len(), pcm.len())?;
+        let pcm = &mut pcm[..payload.len()];
         match self.law {
             Law::MuLaw => decode_ulaw(payload, pcm),
             Law::ALaw => decode_alaw(payload, pcm),
         }
+        self.plc.good(pcm);
         Ok(payload.len())
     }
 
     fn conceal(&mut self, pcm: &mut [i16]) -> Result<usize, Error> {
-        pcm.fill(0);
+        self.plc.conceal(pcm);
         Ok(pcm.len())
     }
 
-    fn reset(&mut self) {}
+    fn reset(&mut self) {
+        self.plc = Plc::new(8000);
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@
 //! 320 samples, 160 bytes and 160 timestamp units. The 56 and 48 kbit/s modes
 //! (which drop low-band bits for auxiliary data) are not implemented.
 
+use super::plc::Plc;
 use super::{CodecInfo, Decoder, Encoder, TEN_MS_STEPS, check_len};
 use crate::Error;
 use core::time::Duration;
@@ -421,8 +422,14 @@ impl Encoder for G722Encoder {
 
 /// G.722 64 kbit/s decoder: one byte to 2 samples of 16 kHz PCM.
 ///
-/// [`conceal`](Decoder::conceal) fills lost frames with silence and leaves
-/// the ADPCM state as it was.
+/// [`conceal`](Decoder::conceal) substitutes lost frames by pitch
+/// repetition of the decoded signal (as for G.711, at 16 kHz), then runs the
+/// substitute through an encoder that starts from this decoder's ADPCM state
+/// and decodes the result, so that the predictors and scale factors follow
+/// the signal across the gap and the first packet after it decodes close to
+/// what the sender's encoder expects. [`decode`](Decoder::decode) blends the
+/// first frame after a loss into the substitute. Packets that arrive are
+/// decoded exactly as the standard says; only frames after a loss differ.
 #[derive(Debug, Clone)]
 pub struct G722Decoder {
     /// Receive QMF history: `rL + rH` of the last 11 sample pairs.
@@ -431,6 +438,9 @@ pub struct G722Decoder {
     diffs: [i16; RX_HIST],
     low: Band,
     high: Band,
+    /// The last output samples: the transmit QMF history of the re-encoder.
+    last_out: [i16; TX_HIST],
+    plc: Plc,
 }
 
 impl Default for G722Decoder {
@@ -447,6 +457,19 @@ impl G722Decoder {
             diffs: [0; RX_HIST],
             low: Band::new(LOW_DET0),
             high: Band::new(HIGH_DET0),
+            last_out: [0; TX_HIST],
+            plc: Plc::new(16_000),
+        }
+    }
+
+    /// Keeps the last output samples for the re-encoder.
+    fn remember_output(&mut self, pcm: &[i16]) {
+        let n = pcm.len();
+        if n >= TX_HIST {
+            self.last_out.copy_from_slice(&pcm[n - TX_HIST..]);
+        } else {
+            self.last_out.copy_within(n.., 0);
+            self.last_out[TX_HIST - n..].copy_from_slice(pcm);
         }
     }
 
@@ -527,11 +550,30 @@ impl Decoder for G722Decoder {
     }
 
     fn decode(&mut self, payload: &[u8], pcm: &mut [i16]) -> Result<usize, Error> {
-        self.decode_impl::<false>(payload, pcm)
+        let n = self.decode_impl::<false>(payload, pcm)?;
+        let pcm = &mut pcm[..n];
+        self.plc.good(pcm);
+        self.remember_output(pcm);
+        Ok(n)
     }
 
     fn conceal(&mut self, pcm: &mut [i16]) -> Result<usize, Error> {
-        pcm.fill(0);
+        self.plc.conceal(pcm);
+        // Re-encode the substitute from the decoder's state and decode it,
+        // so that the ADPCM state moves on with the signal.
+        let mut enc = G722Encoder {
+            hist: self.last_out,
+            low: self.low.clone(),
+            high: self.high.clone(),
+        };
+        let mut codes = [0u8; BLOCK / 2];
+        let mut scratch = [0i16; BLOCK];
+        let even = pcm.len() - pcm.len() % 2;
+        for chunk in pcm[..even].chunks(BLOCK) {
+            let n = enc.encode_samples(chunk, &mut codes)?;
+            self.decode_impl::<false>(&codes[..n], &mut scratch)?;
+        }
+        self.remember_output(pcm);
         Ok(pcm.len())
     }
 

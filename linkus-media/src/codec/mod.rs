@@ -14,6 +14,12 @@
 //! | G.711 A-law (`PCMA`, PT 8) | [`Codec::Pcma`] | [`g711`] | ITU-T G.711, bit-exact |
 //! | G.722 64 kbit/s (`G722`, PT 9) | [`Codec::G722`] | [`g722`] | ITU-T G.722 mode 1, bit-exact with spandsp |
 //!
+//! Lost packets: [`Decoder::conceal`] of all three repeats the last pitch
+//! period of the decoded signal in the style of G.711 Appendix I (smoothed
+//! at both ends of the loss, growing to three periods, fading to silence
+//! after 60 ms); G.722 also carries its ADPCM state across the gap by
+//! re-encoding the substitute. None of them has forward error correction.
+//!
 //! ```
 //! use linkus_media::codec::Codec;
 //!
@@ -36,6 +42,7 @@ use crate::Error;
 
 pub mod g711;
 pub mod g722;
+mod plc;
 
 /// How a codec appears in SDP and RTP, and the frame durations it encodes.
 #[derive(Debug, Clone, PartialEq, Eq)]
