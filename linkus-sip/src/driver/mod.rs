@@ -286,6 +286,18 @@ impl Endpoint {
         rx.await.map_err(|_| Error::Shutdown)
     }
 
+    /// Queues `f` to run on the user agent without waiting for it (for
+    /// high-rate work such as answering calls in a load server).
+    pub fn post(
+        &self,
+        f: impl FnOnce(&mut UserAgent, Instant) + Send + 'static,
+    ) -> Result<(), Error> {
+        let job: Job = Box::new(move |ua, now, _| f(ua, now));
+        self.cmd
+            .send(Command::Run(job))
+            .map_err(|_| Error::Shutdown)
+    }
+
     /// Resolves `server` (`host[:port]`) to the peer for `transport`.
     pub async fn resolve(&self, server: &str, transport: &Transport) -> Result<Peer, Error> {
         let default_port = if matches!(transport, Transport::Tls) {
