@@ -15,6 +15,10 @@
     clippy::print_stderr,
     reason = "a command-line tool prints its results"
 )]
+#![allow(
+    clippy::disallowed_methods,
+    reason = "an application, not a sans-IO core: it may sleep"
+)]
 
 use std::net::SocketAddr;
 use std::time::Duration;

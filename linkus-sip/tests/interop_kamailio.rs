@@ -238,22 +238,17 @@ async fn baresip_calls_us_through_kamailio_and_hangs_up() {
     phone.wait_registered(WAIT).unwrap();
     phone.dial(&format!("sip:1005@{}", kam.domain())).unwrap();
     let session = loop {
-        match timeout(WAIT, ev.recv())
+        let event = timeout(WAIT, ev.recv())
             .await
             .expect("the call arrives")
-            .expect("alive")
-        {
-            UaEvent::IncomingCall { session, request } => {
-                assert!(
-                    request
-                        .headers
-                        .get(linkus_sip::message::HeaderName::From)
-                        .unwrap()
-                        .contains("1006")
-                );
-                break session;
-            }
-            _ => {}
+            .expect("alive");
+        if let UaEvent::IncomingCall { session, request } = event {
+            let from = request
+                .headers
+                .get(linkus_sip::message::HeaderName::From)
+                .unwrap();
+            assert!(from.contains("1006"), "{from}");
+            break session;
         }
     };
     ep.with_ua(move |ua, now| {
