@@ -40,30 +40,9 @@ const QMF: [i32; 24] = [
     -156, 12, 53, -11, -11, 3,
 ];
 
-/// Transmit QMF, lower band: `h_k` for window position `k` (oldest first).
-const QMF_TX_LOW: [i16; 24] = {
-    let mut t = [0i16; 24];
-    let mut k = 0;
-    while k < 24 {
-        t[k] = QMF[k] as i16;
-        k += 1;
-    }
-    t
-};
-
-/// Transmit QMF, higher band: `+h_k` at odd, `-h_k` at even positions.
-const QMF_TX_HIGH: [i16; 24] = {
-    let mut t = [0i16; 24];
-    let mut k = 0;
-    while k < 24 {
-        t[k] = if k % 2 == 1 { QMF[k] } else { -QMF[k] } as i16;
-        k += 1;
-    }
-    t
-};
-
-/// Receive QMF: `h_{2i}` (applied to the sums `rL + rH`).
-const QMF_RX_EVEN: [i16; 12] = {
+/// QMF taps `h_{2i}`: the first sample of each pair in the transmit QMF,
+/// the sums `rL + rH` in the receive QMF.
+const QMF_EVEN: [i16; 12] = {
     let mut t = [0i16; 12];
     let mut i = 0;
     while i < 12 {
@@ -73,8 +52,9 @@ const QMF_RX_EVEN: [i16; 12] = {
     t
 };
 
-/// Receive QMF: `h_{2i+1}` (applied to the differences `rL - rH`).
-const QMF_RX_ODD: [i16; 12] = {
+/// QMF taps `h_{2i+1}`: the second sample of each pair in the transmit
+/// QMF, the differences `rL - rH` in the receive QMF.
+const QMF_ODD: [i16; 12] = {
     let mut t = [0i16; 12];
     let mut i = 0;
     while i < 12 {
@@ -258,19 +238,11 @@ const HIGH_NB_MAX: i32 = 22528;
 #[inline(always)]
 fn quantize_low(el: i32, det: i32) -> usize {
     let wd = if el >= 0 { el } else { -(el + 1) };
-    // Magnitude interval = 1 + number of decision levels <= wd; the levels
-    // are non-decreasing, so a branch-free binary search finds it.
-    let level = |i: usize| (Q6[i] * det) >> 12;
-    let mut base = 0usize;
-    let mut n = Q6.len();
-    while n > 1 {
-        let half = n / 2;
-        if level(base + half) <= wd {
-            base += half;
-        }
-        n -= half;
-    }
-    let mil = base + usize::from(level(base) <= wd) + 1;
+    // Magnitude interval = 1 + number of decision levels <= wd (the levels
+    // are non-decreasing). Counting all 29 is branch-free and vectorises;
+    // the products depend only on `det`, known before `el`.
+    let below: i32 = Q6.iter().map(|&q| i32::from((q * det) >> 12 <= wd)).sum();
+    let mil = below as usize + 1;
     usize::from(if el < 0 { ILN[mil] } else { ILP[mil] })
 }
 
@@ -316,7 +288,7 @@ fn dot<const N: usize>(x: &[i16; N], h: &[i16; N]) -> i32 {
 
 /// Samples per internal block: the stack buffers of the QMF.
 const BLOCK: usize = 320;
-/// Transmit QMF history: the 22 samples before the current pair.
+/// Transmit QMF history: the 11 pairs before the current one.
 const TX_HIST: usize = 22;
 /// Receive QMF history per polyphase branch.
 const RX_HIST: usize = 11;
@@ -324,6 +296,8 @@ const RX_HIST: usize = 11;
 /// G.722 64 kbit/s encoder: 2 samples of 16 kHz PCM per byte.
 #[derive(Debug, Clone)]
 pub struct G722Encoder {
+    /// Transmit QMF history: the first samples of the last 11 pairs, then
+    /// their second samples.
     hist: [i16; TX_HIST],
     low: Band,
     high: Band,
@@ -361,29 +335,47 @@ impl G722Encoder {
         }
         let bytes = pcm.len() / 2;
         check_len(bytes, out.len())?;
-        let mut buf = [0i16; TX_HIST + BLOCK];
-        for (chunk, out) in pcm.chunks(BLOCK).zip(out.chunks_mut(BLOCK / 2)) {
-            let n = chunk.len();
-            buf[..TX_HIST].copy_from_slice(&self.hist);
-            buf[TX_HIST..TX_HIST + n].copy_from_slice(chunk);
-            let windows = buf[..TX_HIST + n].windows(24).step_by(2);
-            for (w, o) in windows.zip(out.iter_mut()) {
-                let Ok(w) = <&[i16; 24]>::try_from(w) else {
+        // The transmit QMF is computed in its polyphase form: the first and
+        // the second sample of every pair go through their own 12 taps.
+        const PAIRS: usize = BLOCK / 2;
+        let mut first = [0i16; RX_HIST + PAIRS];
+        let mut second = [0i16; RX_HIST + PAIRS];
+        for (chunk, out) in pcm.chunks(BLOCK).zip(out.chunks_mut(PAIRS)) {
+            let n = chunk.len() / 2;
+            first[..RX_HIST].copy_from_slice(&self.hist[..RX_HIST]);
+            second[..RX_HIST].copy_from_slice(&self.hist[RX_HIST..]);
+            for ((pair, a), b) in chunk
+                .chunks_exact(2)
+                .zip(&mut first[RX_HIST..])
+                .zip(&mut second[RX_HIST..])
+            {
+                *a = pair[0];
+                *b = pair[1];
+            }
+            let windows = first[..RX_HIST + n]
+                .windows(12)
+                .zip(second[..RX_HIST + n].windows(12));
+            for ((wa, wb), o) in windows.zip(out.iter_mut()) {
+                let (Ok(wa), Ok(wb)) = (<&[i16; 12]>::try_from(wa), <&[i16; 12]>::try_from(wb))
+                else {
                     continue;
                 };
-                *o = self.encode_pair(w);
+                *o = self.encode_pair(wa, wb);
             }
-            self.hist.copy_from_slice(&buf[n..n + TX_HIST]);
+            self.hist[..RX_HIST].copy_from_slice(&first[n..n + RX_HIST]);
+            self.hist[RX_HIST..].copy_from_slice(&second[n..n + RX_HIST]);
         }
         Ok(bytes)
     }
 
-    /// Encodes the newest two samples of the QMF window `w` (oldest first).
+    /// Encodes the newest sample pair, given the last 12 first samples `wa`
+    /// and second samples `wb` of the pairs (oldest first).
     #[inline(always)]
-    fn encode_pair(&mut self, w: &[i16; 24]) -> u8 {
+    fn encode_pair(&mut self, wa: &[i16; 12], wb: &[i16; 12]) -> u8 {
         // Transmit QMF: the sum and difference of the two polyphase branches.
-        let xl = dot(w, &QMF_TX_LOW) >> 14;
-        let xh = dot(w, &QMF_TX_HIGH) >> 14;
+        let (a, b) = (dot(wa, &QMF_EVEN), dot(wb, &QMF_ODD));
+        let xl = (a + b) >> 14;
+        let xh = (b - a) >> 14;
         // Lower band: SUBTRA, QUANTL, then the shared adaptation.
         let el = sat16(xl - self.low.s);
         let il = quantize_low(el, self.low.det);
@@ -524,7 +516,7 @@ impl G722Decoder {
                 let (Ok(s), Ok(d)) = (<&[i16; 12]>::try_from(s), <&[i16; 12]>::try_from(d)) else {
                     continue;
                 };
-                let (x0, x1) = (dot(d, &QMF_RX_ODD) >> 11, dot(s, &QMF_RX_EVEN) >> 11);
+                let (x0, x1) = (dot(d, &QMF_ODD) >> 11, dot(s, &QMF_EVEN) >> 11);
                 if WRAP {
                     o[0] = x0 as i16;
                     o[1] = x1 as i16;
@@ -561,8 +553,13 @@ impl Decoder for G722Decoder {
         self.plc.conceal(pcm);
         // Re-encode the substitute from the decoder's state and decode it,
         // so that the ADPCM state moves on with the signal.
+        let mut hist = [0i16; TX_HIST];
+        for (i, pair) in self.last_out.chunks_exact(2).enumerate() {
+            hist[i] = pair[0];
+            hist[RX_HIST + i] = pair[1];
+        }
         let mut enc = G722Encoder {
-            hist: self.last_out,
+            hist,
             low: self.low.clone(),
             high: self.high.clone(),
         };
