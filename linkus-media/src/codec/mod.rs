@@ -97,15 +97,20 @@ impl CodecInfo {
     /// The allowed frame duration that `samples` PCM samples (all channels,
     /// interleaved) make up, or `None` if they are not one allowed frame.
     pub fn frame_duration_of(&self, samples: usize) -> Option<Duration> {
+        // Called for every encoded frame: one u64 division, no u128.
         let channels = usize::from(self.channels.max(1));
-        if samples % channels != 0 {
+        if samples % channels != 0 || self.sample_rate == 0 {
             return None;
         }
-        let per_channel = samples / channels;
-        self.frame_durations
-            .iter()
-            .copied()
-            .find(|&d| self.samples_per_frame(d) == Some(per_channel))
+        let scaled = u64::try_from(samples / channels)
+            .ok()?
+            .checked_mul(1_000_000_000)?;
+        let rate = u64::from(self.sample_rate);
+        if scaled % rate != 0 {
+            return None;
+        }
+        let d = Duration::from_nanos(scaled / rate);
+        self.frame_durations.contains(&d).then_some(d)
     }
 
     /// RTP timestamp increment of one frame of `duration` (in units of
@@ -309,6 +314,15 @@ mod tests {
         );
         assert_eq!(g722.frame_duration_of(320), Some(Duration::from_millis(20)));
         assert_eq!(g722.frame_duration_of(321), None);
+        assert_eq!(
+            g722.frame_duration_of(1920),
+            Some(Duration::from_millis(120))
+        );
+        assert_eq!(g722.frame_duration_of(2240), None); // 140 ms
+        assert_eq!(g722.frame_duration_of(usize::MAX), None);
+        let pcmu = Codec::Pcmu.info();
+        assert_eq!(pcmu.frame_duration_of(80), Some(Duration::from_millis(10)));
+        assert_eq!(pcmu.frame_duration_of(40), None);
         assert_eq!(g722.frame_duration_of(0), None);
         assert_eq!(Codec::Pcmu.info().rtpmap().to_string(), "PCMU/8000");
         assert_eq!(Codec::Pcma.info().payload_type, Some(8));

@@ -39,7 +39,13 @@ const MS4_8K: usize = 32;
 pub(crate) struct Plc {
     /// Sample rate / 8 kHz (1 or 2).
     scale: usize,
-    /// The last `hist_len()` output samples, oldest first.
+    /// The last `hist_len()` output samples, as a ring ending before `head`
+    /// (one copy per frame while packets arrive).
+    ring: [i16; MAX_HIST],
+    /// Next write position in `ring`.
+    head: usize,
+    /// `ring` in order, oldest first, taken when a loss starts: the source of
+    /// the substitute.
     hist: [i16; MAX_HIST],
     /// Samples concealed in the current loss; 0 while packets arrive.
     erased: usize,
@@ -61,6 +67,8 @@ impl Plc {
     pub(crate) fn new(sample_rate: u32) -> Self {
         Self {
             scale: if sample_rate <= 8000 { 1 } else { MAX_SCALE },
+            ring: [0; MAX_HIST],
+            head: 0,
             hist: [0; MAX_HIST],
             erased: 0,
             pitch: PITCH_MIN_8K,
@@ -109,18 +117,20 @@ impl Plc {
     /// Appends `pcm` to the history.
     fn remember(&mut self, pcm: &[i16]) {
         let h = self.hist_len();
-        let hist = &mut self.hist[..h];
-        if pcm.len() >= h {
-            hist.copy_from_slice(&pcm[pcm.len() - h..]);
-        } else {
-            hist.copy_within(pcm.len().., 0);
-            hist[h - pcm.len()..].copy_from_slice(pcm);
-        }
+        let pcm = &pcm[pcm.len().saturating_sub(h)..];
+        let ring = &mut self.ring[..h];
+        let first = (h - self.head).min(pcm.len());
+        ring[self.head..self.head + first].copy_from_slice(&pcm[..first]);
+        ring[..pcm.len() - first].copy_from_slice(&pcm[first..]);
+        self.head = (self.head + pcm.len()) % h;
     }
 
     /// First lost sample: estimate the pitch and set up the block.
     fn start(&mut self) {
         let h = self.hist_len();
+        let (older, newer) = self.ring[..h].split_at(self.head);
+        self.hist[..h - self.head].copy_from_slice(newer);
+        self.hist[h - self.head..h].copy_from_slice(older);
         let pitch = self.find_pitch();
         self.pitch = pitch;
         self.overlap = (pitch / 4).max(1);
@@ -223,7 +233,8 @@ mod tests {
             let mut plc = Plc::new(8000);
             let mut x = sine(400, period as f32, 8000.0, 0);
             plc.good(&mut x);
-            let found = plc.find_pitch();
+            plc.start();
+            let found = plc.pitch;
             assert!(found % period == 0, "{period}: {found}");
         }
     }
@@ -260,6 +271,20 @@ mod tests {
         plc.good(&mut next);
         assert!(next[0] != 0 || next[1] != 0);
         assert!(next[100..].iter().all(|&s| s == 0));
+    }
+
+    #[test]
+    fn history_keeps_the_last_samples_in_order() {
+        let mut plc = Plc::new(8000);
+        let all: Vec<i16> = (0..1000).collect();
+        let mut at = 0;
+        for len in [7usize, 160, 1, 300, 500, 32] {
+            let mut chunk = all[at..at + len].to_vec();
+            plc.good(&mut chunk);
+            at += len;
+        }
+        plc.start();
+        assert_eq!(&plc.hist[..HIST_8K], &all[at - HIST_8K..at]);
     }
 
     #[test]
