@@ -4,8 +4,11 @@
 //!
 //! ```text
 //! cargo run --release -p linkus-sip --features tokio --example uas -- \
-//!     --listen 127.0.0.1:5070 [--transport udp|tcp] [--seconds N]
+//!     --listen 127.0.0.1:5070 [--transport udp|tcp] [--seconds N] [--stats-every S]
 //! ```
+//!
+//! `--stats-every S` also prints a JSON line every S seconds on stderr with
+//! the dialogs up and the resident memory, to sample memory at a load plateau.
 //!
 //! The summary is one JSON line: calls answered, failed (ended without an
 //! ACK or by a transport error), peak concurrent dialogs, and the process's
@@ -20,8 +23,52 @@
     reason = "an application, not a sans-IO core: it may sleep"
 )]
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+/// Counts live heap bytes, so the summary can report memory per dialog
+/// exactly (RSS keeps freed memory the allocator has not returned).
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+#[allow(
+    unsafe_code,
+    reason = "a global allocator is unsafe by definition; it forwards to System"
+)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwards the caller's contract to the system allocator.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwards the caller's contract to the system allocator.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+            LIVE.fetch_add(new_size, Ordering::Relaxed);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+fn heap_kib() -> usize {
+    LIVE.load(Ordering::Relaxed) / 1024
+}
 
 use linkus_sip::driver::Endpoint;
 use linkus_sip::ua::{Body, EndReason, SessionEvent, UaEvent};
@@ -44,6 +91,7 @@ fn main() {
     let mut listen: Option<SocketAddr> = None;
     let mut tcp = false;
     let mut seconds: Option<u64> = None;
+    let mut stats_every: Option<u64> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -54,6 +102,7 @@ fn main() {
                 _ => usage(),
             },
             "--seconds" => seconds = args.next().and_then(|v| v.parse().ok()),
+            "--stats-every" => stats_every = args.next().and_then(|v| v.parse().ok()),
             _ => usage(),
         }
     }
@@ -78,17 +127,27 @@ fn main() {
             }
         };
         tokio::pin!(stop);
+        let mut ticker = tokio::time::interval(Duration::from_secs(stats_every.unwrap_or(3600).max(1)));
+        let started = std::time::Instant::now();
         loop {
             tokio::select! {
                 () = &mut stop => break,
+                _ = ticker.tick(), if stats_every.is_some() => {
+                    eprintln!(
+                        "{{\"t\":{:.1},\"answered\":{answered},\"dialogs\":{active},\"heap_kib\":{},\"rss_kib\":{}}}",
+                        started.elapsed().as_secs_f64(),
+                        heap_kib(),
+                        status_kib("VmRSS:").unwrap_or(0)
+                    );
+                }
                 ev = events.recv() => match ev {
                     Some(UaEvent::IncomingCall { session, .. }) => {
+                        answered += 1;
                         let _ = endpoint.post(move |ua, now| {
                             let _ = ua.answer(now, session, Some(Body::sdp(SDP)));
                         });
                     }
                     Some(UaEvent::Session { event: SessionEvent::Confirmed { .. }, .. }) => {
-                        answered += 1;
                         active += 1;
                         peak = peak.max(active);
                     }

@@ -193,7 +193,9 @@ struct Tx {
     kind: Kind,
     state: State,
     peer: Peer,
-    request: Request,
+    /// The request, kept by INVITE client transactions only (to build the
+    /// ACK for a non-2xx); server transactions hand theirs to the TU.
+    request: Option<Request>,
     /// Last response sent (servers) for retransmission.
     last_response: Option<Vec<u8>>,
     /// ACK sent for a non-2xx final (INVITE clients).
@@ -229,7 +231,9 @@ struct MergeKey {
 pub struct TransactionLayer {
     config: TimerConfig,
     next_id: u64,
-    txs: HashMap<TransactionId, Tx>,
+    /// Boxed so that the map's buckets stay small: its capacity follows the
+    /// peak transaction count and is not given back.
+    txs: HashMap<TransactionId, Box<Tx>>,
     by_key: HashMap<Key, TransactionId>,
     /// Every armed timer as (due, transaction). Entries made stale by a
     /// state change stay until due and are skipped: a spurious wake-up at
@@ -391,7 +395,7 @@ impl TransactionLayer {
                 State::Trying
             },
             peer: to.clone(),
-            request: req,
+            request: invite.then_some(req),
             last_response: None,
             ack: None,
             request_bytes: bytes.clone(),
@@ -401,7 +405,7 @@ impl TransactionLayer {
             merge_key: None,
             key: key.clone(),
         };
-        self.txs.insert(id, tx);
+        self.txs.insert(id, Box::new(tx));
         self.by_key.insert(key, id);
         self.rearm(id);
         self.out.push_back(Output::Transmit { id, to, bytes });
@@ -476,9 +480,9 @@ impl TransactionLayer {
         self.by_key.get(&key).copied()
     }
 
-    /// The request a transaction was created for.
+    /// The INVITE of a live INVITE client transaction.
     pub fn request(&self, id: TransactionId) -> Option<&Request> {
-        self.txs.get(&id).map(|t| &t.request)
+        self.txs.get(&id).and_then(|t| t.request.as_ref())
     }
 
     /// Feeds a parsed message received from `from`.
@@ -542,7 +546,11 @@ impl TransactionLayer {
                     tx.state = State::Accepted;
                     tx.deadline = Some((now + 64 * config.t1, Deadline::End)); // timer M
                 } else {
-                    let ack = build_ack(&tx.request, &resp).to_bytes();
+                    let ack = tx
+                        .request
+                        .as_ref()
+                        .map(|r| build_ack(r, &resp).to_bytes())
+                        .unwrap_or_default();
                     tx.ack = Some(ack.clone());
                     tx.state = State::Completed;
                     let d = if reliable {
@@ -629,7 +637,7 @@ impl TransactionLayer {
                 State::Trying
             },
             peer: from.clone(),
-            request: req.clone(),
+            request: None,
             last_response: None,
             ack: None,
             request_bytes: Vec::new(),
@@ -639,7 +647,7 @@ impl TransactionLayer {
             merge_key: if merged { None } else { merge_key.clone() },
             key: key.clone(),
         };
-        self.txs.insert(id, tx);
+        self.txs.insert(id, Box::new(tx));
         self.by_key.insert(key, id);
         if merged {
             let resp = Response::for_request(&req, StatusCode(482));

@@ -287,7 +287,7 @@ impl UserAgent {
         self.owners.insert(tx, Owner::Invite(id));
         self.sessions.insert(
             id,
-            Session {
+            Box::new(Session {
                 role: Role::Uac,
                 phase: Phase::Early,
                 invite: req,
@@ -304,7 +304,7 @@ impl UserAgent {
                 reinvite_ack_seq: None,
                 account: cfg.account,
                 auth_attempts: 0,
-            },
+            }),
         );
         self.invite_peers.insert(id, cfg.peer);
         self.pump(now);
@@ -924,7 +924,7 @@ impl UserAgent {
         self.dialogs.insert(dialog.key(), id);
         self.sessions.insert(
             id,
-            Session {
+            Box::new(Session {
                 role: Role::Uas,
                 phase: Phase::Early,
                 invite: req.clone(),
@@ -941,7 +941,7 @@ impl UserAgent {
                 reinvite_ack_seq: None,
                 account: None,
                 auth_attempts: 0,
-            },
+            }),
         );
         self.owners.insert(tx, Owner::Invite(id));
         self.out.push_back(UaOutput::Event(UaEvent::IncomingCall {
@@ -1127,7 +1127,7 @@ impl UserAgent {
 
     /// Puts a session's next timer into the heap.
     pub(super) fn arm_session(&mut self, id: SessionId) {
-        if let Some(at) = self.sessions.get(&id).and_then(Session::next_timer) {
+        if let Some(at) = self.sessions.get(&id).and_then(|s| s.next_timer()) {
             self.session_timers.push(std::cmp::Reverse((at, id)));
         }
         self.prune_session_timers();
@@ -1136,7 +1136,7 @@ impl UserAgent {
     /// Drops heap entries of ended sessions or changed timers.
     pub(super) fn prune_session_timers(&mut self) {
         while let Some(std::cmp::Reverse((at, id))) = self.session_timers.peek().copied() {
-            if self.sessions.get(&id).and_then(Session::next_timer) == Some(at) {
+            if self.sessions.get(&id).and_then(|s| s.next_timer()) == Some(at) {
                 break;
             }
             self.session_timers.pop();
@@ -1191,4 +1191,5 @@ impl UserAgent {
     }
 }
 
-pub(super) type Sessions = HashMap<SessionId, Session>;
+/// Boxed so that the map's buckets stay small (its capacity follows the peak).
+pub(super) type Sessions = HashMap<SessionId, Box<Session>>;
