@@ -149,13 +149,16 @@ async fn wrong_password_fails_without_retrying() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_baresip_through_kamailio_and_hangs_up() {
-    let kam = Kamailio::start().unwrap();
+    let kam = Kamailio::builder().enable_tls().start().unwrap();
+    let ca = std::fs::read(&kam.certs().unwrap().ca_cert).unwrap();
     let mut phone = Baresip::builder("1004", kam.password("1004").unwrap(), kam.udp_addr())
         .start()
         .unwrap();
     phone.wait_registered(WAIT).unwrap();
-    for transport in [Transport::Udp, Transport::Tcp] {
-        let (ep, mut ev) = endpoint(transport.clone(), None).await;
+    // Our leg over UDP, TCP and TLS; Kamailio relays to baresip over UDP.
+    for transport in [Transport::Udp, Transport::Tcp, Transport::Tls] {
+        let tls = (transport == Transport::Tls).then(|| TlsConfig::with_ca_pem(&ca).unwrap());
+        let (ep, mut ev) = endpoint(transport.clone(), tls).await;
         let (reg, state) = register(
             &kam,
             &ep,
@@ -169,8 +172,13 @@ async fn calls_baresip_through_kamailio_and_hangs_up() {
             matches!(state, RegistrationState::Registered { .. }),
             "{state:?}"
         );
+        let kt = if transport == Transport::Tls {
+            linkus_testkit::Transport::Tls
+        } else {
+            linkus_testkit::Transport::Udp
+        };
         let peer = ep
-            .resolve(&kam.udp_addr().to_string(), &transport)
+            .resolve(&kam.addr(kt).unwrap().to_string(), &transport)
             .await
             .unwrap();
         let cfg = InviteConfig {

@@ -160,10 +160,12 @@ fn next_hop(route_set: &[String], target: &Uri, via: &Peer) -> Peer {
     if route_set.is_empty() {
         if let Some(u) = target.as_sip() {
             if let Some(ip) = u.host.ip() {
+                // RFC 3263 §4.1: without a transport parameter, sip: means
+                // UDP and sips: means TLS.
                 let transport = match u.transport() {
-                    Some(t) => Transport::parse(t).unwrap_or(via.transport.clone()),
+                    Some(t) => Transport::parse(t).unwrap_or(Transport::Udp),
                     None if u.secure => Transport::Tls,
-                    None => via.transport.clone(),
+                    None => Transport::Udp,
                 };
                 let default_port = if matches!(transport, Transport::Tls) {
                     5061

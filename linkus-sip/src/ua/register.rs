@@ -288,8 +288,15 @@ impl UserAgent {
                     }));
                     return;
                 }
-                // NAT: what address did the registrar see? (RFC 3581)
-                if let Some(public) = learnt_address(&resp) {
+                // NAT: what address did the registrar see? (RFC 3581; on
+                // streams the answer is the connection's port, which the
+                // registrar reaches through the connection anyway.)
+                let learnt = if reg.config.registrar.transport.is_reliable() {
+                    None
+                } else {
+                    learnt_address(&resp)
+                };
+                if let Some(public) = learnt {
                     if public != reg.contact_addr {
                         reg.stale_contact = Some(reg.contact_addr);
                         reg.contact_addr = public;
