@@ -176,16 +176,27 @@ impl HeaderName {
     pub fn lookup(name: &str) -> Option<HeaderName> {
         let b = name.as_bytes();
         if b.len() == 1 {
-            let c = char::from(b[0].to_ascii_lowercase());
-            return HeaderName::ALL
-                .iter()
-                .copied()
-                .find(|h| h.compact() == Some(c));
+            let c = b[0].to_ascii_lowercase();
+            return if c.is_ascii_lowercase() {
+                BY_COMPACT[usize::from(c - b'a')]
+            } else {
+                None
+            };
         }
-        HeaderName::ALL
+        let candidates = BY_LEN.get(b.len())?;
+        let mut buf = [0u8; FOLD_LEN];
+        buf[..b.len()].copy_from_slice(b);
+        let word = |k: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&buf[k * 8..k * 8 + 8]);
+            u64::from_le_bytes(w)
+        };
+        let words = [word(0), word(1), word(2)];
+        candidates
             .iter()
-            .copied()
-            .find(|h| h.as_str().len() == b.len() && h.as_str().eq_ignore_ascii_case(name))
+            .map_while(|c| *c)
+            .find(|c| (0..3).all(|k| words[k] | c.mask[k] == c.lower[k]))
+            .map(|c| c.name)
     }
 
     /// True for headers whose value may be a comma-separated list of
@@ -223,6 +234,101 @@ impl HeaderName {
         )
     }
 }
+
+/// Bytes of a [`Folded`] name: three little-endian words.
+const FOLD_LEN: usize = 24;
+/// Longest canonical name [`BY_LEN`] has room for (`P-Preferred-Identity` is
+/// 20); [`HeaderName::lookup`] relies on it being at most [`FOLD_LEN`].
+const MAX_NAME_LEN: usize = FOLD_LEN;
+/// Most known names of one length (7 have 7 letters).
+const MAX_SAME_LEN: usize = 8;
+
+/// A canonical name prepared for a case-insensitive comparison a word at a
+/// time: `word(name) | mask == lower` holds exactly when
+/// `name.eq_ignore_ascii_case(canonical)` (same length given). Letters are
+/// lower-cased in `lower` and have 0x20 in `mask`; other bytes must match
+/// exactly (mask 0). Bytes past the name are zero on both sides.
+#[derive(Clone, Copy)]
+struct Folded {
+    lower: [u64; 3],
+    mask: [u64; 3],
+    name: HeaderName,
+}
+
+const fn fold(h: HeaderName) -> Folded {
+    let canon = h.as_str().as_bytes();
+    let mut lower = [0u8; FOLD_LEN];
+    let mut mask = [0u8; FOLD_LEN];
+    let mut i = 0;
+    while i < canon.len() {
+        if canon[i].is_ascii_alphabetic() {
+            lower[i] = canon[i].to_ascii_lowercase();
+            mask[i] = 0x20;
+        } else {
+            lower[i] = canon[i];
+        }
+        i += 1;
+    }
+    Folded {
+        lower: words(lower),
+        mask: words(mask),
+        name: h,
+    }
+}
+
+const fn words(b: [u8; FOLD_LEN]) -> [u64; 3] {
+    let mut out = [0u64; 3];
+    let mut k = 0;
+    while k < 3 {
+        let mut w = [0u8; 8];
+        let mut i = 0;
+        while i < 8 {
+            w[i] = b[k * 8 + i];
+            i += 1;
+        }
+        out[k] = u64::from_le_bytes(w);
+        k += 1;
+    }
+    out
+}
+
+/// The known names by length, in [`HeaderName::ALL`] order, so that
+/// [`HeaderName::lookup`] compares a few candidates instead of all of them.
+/// A name longer than [`MAX_NAME_LEN`] or a bucket fuller than
+/// [`MAX_SAME_LEN`] fails the build (index out of bounds in const evaluation).
+static BY_LEN: [[Option<Folded>; MAX_SAME_LEN]; MAX_NAME_LEN + 1] = {
+    let mut t = [[None; MAX_SAME_LEN]; MAX_NAME_LEN + 1];
+    let mut i = 0;
+    while i < HeaderName::ALL.len() {
+        let h = HeaderName::ALL[i];
+        let len = h.as_str().len();
+        let mut j = 0;
+        while t[len][j].is_some() {
+            j += 1;
+        }
+        t[len][j] = Some(fold(h));
+        i += 1;
+    }
+    t
+};
+
+/// The known headers by compact form (`a` to `z`); the first in
+/// [`HeaderName::ALL`] order wins, as a linear search would.
+static BY_COMPACT: [Option<HeaderName>; 26] = {
+    let mut t = [None; 26];
+    let mut i = 0;
+    while i < HeaderName::ALL.len() {
+        let h = HeaderName::ALL[i];
+        if let Some(c) = h.compact() {
+            let k = (c as u8 - b'a') as usize;
+            if t[k].is_none() {
+                t[k] = Some(h);
+            }
+        }
+        i += 1;
+    }
+    t
+};
 
 impl fmt::Display for HeaderName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -291,9 +397,11 @@ impl Headers {
         Headers::default()
     }
 
-    pub(crate) fn with_capacity(text: usize, fields: usize) -> Headers {
+    /// An empty list whose buffer starts with a copy of `text` (a header
+    /// section), for [`Headers::push_parsed_span`].
+    pub(crate) fn with_text(text: &str, fields: usize) -> Headers {
         Headers {
-            buf: String::with_capacity(text),
+            buf: text.to_owned(),
             entries: Vec::with_capacity(fields),
         }
     }
@@ -409,6 +517,22 @@ impl Headers {
             known,
             name: name_span,
             value: value_span,
+        });
+    }
+
+    /// Appends a field the parser checked, whose name and value are ranges
+    /// of the text the list was made [`with_text`](Headers::with_text):
+    /// nothing is copied.
+    pub(crate) fn push_parsed_span(
+        &mut self,
+        name: std::ops::Range<usize>,
+        value: std::ops::Range<usize>,
+    ) {
+        let known = HeaderName::lookup(self.buf.get(name.clone()).unwrap_or(""));
+        self.entries.push(Entry {
+            known,
+            name: (to_u32(name.start), to_u32(name.end)),
+            value: (to_u32(value.start), to_u32(value.end)),
         });
     }
 

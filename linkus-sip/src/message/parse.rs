@@ -1,6 +1,8 @@
 //! The wire parser: start line, header section (folding, compact forms,
 //! limits) and body framing.
 
+use std::sync::LazyLock;
+
 use memchr::memmem;
 
 use super::headers::{HeaderName, Headers};
@@ -46,7 +48,107 @@ pub(crate) enum Framing {
 /// Finds the end of the header section: returns `(head_len, body_start)`.
 /// `head_len` excludes the blank line.
 pub(crate) fn find_head_end(buf: &[u8]) -> Option<(usize, usize)> {
-    memmem::find(buf, b"\r\n\r\n").map(|i| (i, i + 4))
+    // Built once: `memmem::find` would build a searcher on every call.
+    static BLANK_LINE: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b"\r\n\r\n"));
+    BLANK_LINE.find(buf).map(|i| (i, i + 4))
+}
+
+/// The index of the first CRLF in `s`.
+#[inline]
+fn find_crlf(s: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(b'\n', &s[from..]) {
+        let lf = from + i;
+        if lf > 0 && s[lf - 1] == b'\r' {
+            return Some(lf - 1);
+        }
+        from = lf + 1;
+    }
+    None
+}
+
+/// One line of the header section, as `split("\r\n")` would cut it.
+struct Line<'a> {
+    text: &'a str,
+    /// Offset of `text` in the header section.
+    start: usize,
+    /// Line number in the message (the start line is 1).
+    no: usize,
+    /// The first `:`, if any.
+    colon: Option<usize>,
+    /// A CR or LF that is not part of a CRLF is inside the line.
+    bare_break: bool,
+    /// `text[..colon]` is a token as it stands (the usual `Name:`), so it
+    /// needs neither trimming nor a token check.
+    token_name: bool,
+}
+
+/// The lines of the header section, found in one scan per line (the hot
+/// loop of parsing): up to the colon byte by byte, then with memchr.
+struct Lines<'a> {
+    rest: Option<&'a str>,
+    /// Offset of `rest` in the header section.
+    offset: usize,
+    /// Number of the next line.
+    no: usize,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = Line<'a>;
+    #[inline]
+    fn next(&mut self) -> Option<Line<'a>> {
+        let s = self.rest?;
+        let b = s.as_bytes();
+        let no = self.no;
+        self.no += 1;
+        let start = self.offset;
+        let mut colon = None;
+        let mut bare_break = false;
+        // Token characters are none of `:`, CR, LF: skip them in one go.
+        let mut from = b
+            .iter()
+            .position(|c| !text::is_token_byte(*c))
+            .unwrap_or(b.len());
+        let token_name = from > 0 && b.get(from) == Some(&b':');
+        loop {
+            let found = if colon.is_none() {
+                b[from..]
+                    .iter()
+                    .position(|c| matches!(c, b':' | b'\r' | b'\n'))
+            } else {
+                memchr::memchr2(b'\r', b'\n', &b[from..])
+            };
+            let Some(i) = found.map(|i| from + i) else {
+                self.rest = None;
+                return Some(Line {
+                    text: s,
+                    start,
+                    no,
+                    colon,
+                    bare_break,
+                    token_name,
+                });
+            };
+            match b[i] {
+                b':' => colon = Some(i),
+                b'\r' if b.get(i + 1) == Some(&b'\n') => {
+                    self.rest = Some(&s[i + 2..]);
+                    self.offset += i + 2;
+                    return Some(Line {
+                        text: &s[..i],
+                        start,
+                        no,
+                        colon,
+                        bare_break,
+                        token_name,
+                    });
+                }
+                _ => bare_break = true,
+            }
+            from = i + 1;
+        }
+    }
 }
 
 /// Parses one message from a complete buffer.
@@ -77,7 +179,7 @@ pub(crate) fn parse_message(
         });
     }
     let head = std::str::from_utf8(&buf[..head_len]).map_err(|_| Error::InvalidUtf8)?;
-    let (start_line, header_text) = match head.find("\r\n") {
+    let (start_line, header_text) = match find_crlf(head.as_bytes()) {
         Some(i) => (&head[..i], &head[i + 2..]),
         None => (head, ""),
     };
@@ -156,31 +258,51 @@ fn content_length(headers: &Headers) -> Result<Option<usize>, Error> {
 
 /// Parses the header section (without the start line and the blank line).
 pub(crate) fn parse_headers(text_block: &str, limits: &Limits) -> Result<Headers, Error> {
-    let mut headers = Headers::with_capacity(text_block.len(), 16);
+    // The header text is copied once; unfolded fields point into the copy.
+    let mut headers = Headers::with_text(text_block, 16);
     if text_block.is_empty() {
         return Ok(headers);
     }
-    let mut lines = text_block.split("\r\n").enumerate().peekable();
-    while let Some((idx, line)) = lines.next() {
-        let line_no = idx + 2;
-        if line.starts_with([' ', '\t']) {
+    // The header lines start at line 2; `next` is the line after `line`,
+    // looked at for folding.
+    let mut lines = Lines {
+        rest: Some(text_block),
+        offset: 0,
+        no: 2,
+    };
+    let mut next = lines.next();
+    while let Some(Line {
+        text: line,
+        start,
+        no: line_no,
+        colon,
+        bare_break,
+        token_name,
+    }) = next.take()
+    {
+        next = lines.next();
+        if text::starts_with_ws(line) {
             // A continuation line with nothing to continue.
             return Err(Error::HeaderLine { line: line_no });
         }
-        if line.bytes().any(|b| b == b'\r' || b == b'\n') {
+        if bare_break {
             return Err(Error::HeaderLine { line: line_no });
         }
-        let colon = line.find(':').ok_or(Error::HeaderLine { line: line_no })?;
-        let name = text::trim_ws(&line[..colon]);
-        if !text::is_token(name) {
+        let colon = colon.ok_or(Error::HeaderLine { line: line_no })?;
+        let name_range = if token_name {
+            0..colon
+        } else {
+            text::trim_ws_range(line.as_bytes(), 0..colon)
+        };
+        let name = &line[name_range.clone()];
+        if !token_name && !text::is_token(name) {
             return Err(Error::HeaderLine { line: line_no });
         }
-        let first = text::trim_ws(&line[colon + 1..]);
+        let value_range = text::trim_ws_range(line.as_bytes(), colon + 1..line.len());
+        let first = &line[value_range.clone()];
         let mut total = line.len();
         // Continuation lines (folding): each CRLF + whitespace becomes one SP.
-        let has_fold = lines
-            .peek()
-            .is_some_and(|(_, l)| l.starts_with([' ', '\t']));
+        let has_fold = next.as_ref().is_some_and(|l| text::starts_with_ws(l.text));
         if headers.len() >= limits.max_headers {
             return Err(Error::TooManyHeaders {
                 limit: limits.max_headers,
@@ -191,12 +313,14 @@ pub(crate) fn parse_headers(text_block: &str, limits: &Limits) -> Result<Headers
             if !first.is_empty() {
                 pieces.push(first);
             }
-            while let Some((idx, cont)) = lines.next_if(|(_, l)| l.starts_with([' ', '\t'])) {
+            while let Some(cont) = next.take_if(|l| text::starts_with_ws(l.text)) {
+                next = lines.next();
                 // A bare CR or LF in a continuation line would end up in
                 // the value and split it into two lines when re-serialised.
-                if cont.bytes().any(|b| b == b'\r' || b == b'\n') {
-                    return Err(Error::HeaderLine { line: idx + 2 });
+                if cont.bare_break {
+                    return Err(Error::HeaderLine { line: cont.no });
                 }
+                let cont = cont.text;
                 total += cont.len() + 2;
                 if total > limits.max_line_length {
                     return Err(Error::LineTooLong {
@@ -215,7 +339,10 @@ pub(crate) fn parse_headers(text_block: &str, limits: &Limits) -> Result<Headers
                     limit: limits.max_line_length,
                 });
             }
-            headers.push_parsed(name, first);
+            headers.push_parsed_span(
+                start + name_range.start..start + name_range.end,
+                start + value_range.start..start + value_range.end,
+            );
         }
     }
     Ok(headers)
@@ -226,7 +353,7 @@ fn parse_request_line(line: &str) -> Result<(Method, Uri, String), Error> {
     if line.ends_with([' ', '\t']) {
         return Err(StartLineError::TrailingWhitespace.into());
     }
-    let mut parts = line.split(' ');
+    let mut parts = text::split_byte(line, b' ');
     let (Some(method), Some(uri), Some(version)) = (parts.next(), parts.next(), parts.next())
     else {
         return Err(StartLineError::Malformed.into());

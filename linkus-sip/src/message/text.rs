@@ -175,10 +175,53 @@ fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
+/// `s.find(c)` for an ASCII `c`: the `memchr` crate's search, cheaper than
+/// the standard library's on the short strings of a URI.
+#[inline]
+pub(crate) fn find_byte(s: &str, c: u8) -> Option<usize> {
+    memchr::memchr(c, s.as_bytes())
+}
+
+/// `s.split(c)` for an ASCII `c`, by [`find_byte`].
+#[inline]
+pub(crate) fn split_byte(s: &str, c: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match find_byte(r, c) {
+            Some(i) => {
+                rest = Some(&r[i + 1..]);
+                Some(&r[..i])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
+}
+
 /// Trims SP and HTAB (the only whitespace left once header folding is undone).
 #[inline]
 pub(crate) fn trim_ws(s: &str) -> &str {
-    s.trim_matches(|c| c == ' ' || c == '\t')
+    &s[trim_ws_range(s.as_bytes(), 0..s.len())]
+}
+
+/// The range of `b[range]` that [`trim_ws`] keeps, as indices into `b`.
+/// Byte-wise: SP and HTAB are ASCII, so both ends stay on char boundaries.
+#[inline]
+pub(crate) fn trim_ws_range(b: &[u8], range: std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let is_ws = |c: &u8| *c == b' ' || *c == b'\t';
+    let s = &b[range.clone()];
+    let start = s.iter().position(|c| !is_ws(c)).unwrap_or(s.len());
+    let end = s.iter().rposition(|c| !is_ws(c)).map_or(start, |i| i + 1);
+    range.start + start..range.start + end
+}
+
+/// True when `s` starts with SP or HTAB (a folded continuation line).
+#[inline]
+pub(crate) fn starts_with_ws(s: &str) -> bool {
+    matches!(s.as_bytes().first(), Some(b' ' | b'\t'))
 }
 
 /// Splits a header value on commas that are outside quoted strings and

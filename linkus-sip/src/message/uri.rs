@@ -26,7 +26,7 @@ pub enum Uri {
 impl Uri {
     /// Parses a URI as it appears inside `<>` or as a Request-URI.
     pub fn parse(s: &str) -> Result<Uri, Error> {
-        let colon = s.find(':').ok_or(UriError::Scheme)?;
+        let colon = text::find_byte(s, b':').ok_or(UriError::Scheme)?;
         let scheme = &s[..colon];
         if !is_scheme(scheme) {
             return Err(UriError::Scheme.into());
@@ -179,14 +179,22 @@ fn is_hostname(s: &str) -> bool {
     if s.is_empty() || s.len() > 255 {
         return false;
     }
-    s.split('.').all(|label| {
-        let b = label.as_bytes();
-        !b.is_empty()
-            && b.iter()
-                .all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_')
-            && b[0] != b'-'
-            && b[b.len() - 1] != b'-'
-    })
+    // One pass; `prev` is `.` at the start of every label.
+    let mut prev = b'.';
+    for &c in s.as_bytes() {
+        let ok = match c {
+            // No empty label, no label ending with a hyphen.
+            b'.' => prev != b'.' && prev != b'-',
+            // No label starting with a hyphen.
+            b'-' => prev != b'.',
+            _ => c.is_ascii_alphanumeric() || c == b'_',
+        };
+        if !ok {
+            return false;
+        }
+        prev = c;
+    }
+    prev != b'.' && prev != b'-'
 }
 
 /// Splits `host[:port]`, handling bracketed IPv6.
@@ -201,7 +209,7 @@ pub(crate) fn parse_hostport(s: &str) -> Result<(Host, Option<u16>), Error> {
         };
         (&s[..=end], port)
     } else {
-        match s.rfind(':') {
+        match memchr::memrchr(b':', s.as_bytes()) {
             Some(i) => (&s[..i], Some(&s[i + 1..])),
             None => (s, None),
         }
@@ -273,14 +281,14 @@ impl SipUri {
 
     fn parse_parts(secure: bool, s: &str) -> Result<SipUri, Error> {
         // userinfo: '@' cannot appear unescaped in host, params or headers.
-        let (userinfo, rest) = match s.find('@') {
+        let (userinfo, rest) = match text::find_byte(s, b'@') {
             Some(i) => (Some(&s[..i]), &s[i + 1..]),
             None => (None, s),
         };
         let (user, password) = match userinfo {
             None => (None, None),
             Some(ui) => {
-                let (u, p) = match ui.find(':') {
+                let (u, p) = match text::find_byte(ui, b':') {
                     Some(i) => (&ui[..i], Some(&ui[i + 1..])),
                     None => (ui, None),
                 };
@@ -295,19 +303,19 @@ impl SipUri {
                 (Some(u.to_owned()), p.map(str::to_owned))
             }
         };
-        let (before_headers, headers_part) = match rest.find('?') {
+        let (before_headers, headers_part) = match text::find_byte(rest, b'?') {
             Some(i) => (&rest[..i], Some(&rest[i + 1..])),
             None => (rest, None),
         };
-        let (hostport, params_part) = match before_headers.find(';') {
+        let (hostport, params_part) = match text::find_byte(before_headers, b';') {
             Some(i) => (&before_headers[..i], Some(&before_headers[i + 1..])),
             None => (before_headers, None),
         };
         let (host, port) = parse_hostport(hostport)?;
         let mut params = Params::default();
         if let Some(pp) = params_part {
-            for p in pp.split(';') {
-                let (name, value) = match p.find('=') {
+            for p in text::split_byte(pp, b';') {
+                let (name, value) = match text::find_byte(p, b'=') {
                     Some(i) => (&p[..i], Some(&p[i + 1..])),
                     None => (p, None),
                 };
