@@ -356,6 +356,7 @@ impl Sim {
             offer: Some(Body::sdp(offer.as_bytes())),
             extra_headers: Vec::new(),
             account: None,
+            credentials: None,
         };
         let now = self.now;
         let ua = self

@@ -72,6 +72,7 @@ async fn call(
         offer: Some(Body::sdp("v=0 offer")),
         extra_headers: Vec::new(),
         account: None,
+        credentials: None,
     };
     let session = alice
         .with_ua(move |ua, now| ua.invite(now, cfg))
@@ -253,6 +254,7 @@ async fn tls_to_an_untrusted_server_fails_the_call() {
         offer: None,
         extra_headers: Vec::new(),
         account: None,
+        credentials: None,
     };
     let session = alice
         .with_ua(move |ua, now| ua.invite(now, cfg))
@@ -298,6 +300,7 @@ async fn shutdown_hangs_up_live_calls() {
         offer: None,
         extra_headers: Vec::new(),
         account: None,
+        credentials: None,
     };
     let session = alice
         .with_ua(move |ua, now| ua.invite(now, cfg))

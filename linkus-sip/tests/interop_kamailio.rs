@@ -189,6 +189,7 @@ async fn calls_baresip_through_kamailio_and_hangs_up() {
             offer: Some(Body::sdp(SDP)),
             extra_headers: Vec::new(),
             account: Some(reg),
+            credentials: None,
         };
         let call = ep
             .with_ua(move |ua, now| ua.invite(now, cfg))

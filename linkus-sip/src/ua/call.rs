@@ -68,6 +68,9 @@ pub struct InviteConfig {
     pub extra_headers: Vec<(HeaderName, String)>,
     /// The registration whose credentials answer 401/407 challenges.
     pub account: Option<super::RegistrationId>,
+    /// Credentials `(username, password)` for this call alone, when it goes
+    /// through no registered account (a direct call to a server that challenges).
+    pub credentials: Option<(String, String)>,
 }
 
 /// Why a session ended.
@@ -191,6 +194,8 @@ pub(super) struct Session {
     account: Option<super::RegistrationId>,
     /// Challenges answered for the INVITE (a guard against loops).
     auth_attempts: u8,
+    /// The call's own digest client (from `InviteConfig::credentials`).
+    auth: Option<crate::auth::DigestClient>,
 }
 
 impl Session {
@@ -281,6 +286,9 @@ impl UserAgent {
             let ids = &mut self.ids;
             auth.authorize(&mut req, &mut || ids.cnonce())?;
         }
+        let own_auth = cfg.credentials.as_ref().map(|(u, p)| {
+            crate::auth::DigestClient::new(crate::auth::Credentials::new(u.as_str(), p.as_str()))
+        });
         let tx = self.tl.send_request(now, req.clone(), cfg.peer.clone())?;
         let id = SessionId(self.next_session);
         self.next_session += 1;
@@ -304,6 +312,7 @@ impl UserAgent {
                 reinvite_ack_seq: None,
                 account: cfg.account,
                 auth_attempts: 0,
+                auth: own_auth,
             }),
         );
         self.invite_peers.insert(id, cfg.peer);
@@ -762,13 +771,10 @@ impl UserAgent {
         }
         // A challenge: answer it with the account's credentials, once or twice.
         if (status == 401 || status == 407) && s.phase == Phase::Early && s.auth_attempts < 2 {
-            if let Some(acct) = s.account {
-                if self
-                    .retry_invite_with_credentials(now, id, &resp, acct)
-                    .is_ok()
-                {
-                    return;
-                }
+            if (s.account.is_some() || s.auth.is_some())
+                && self.retry_invite_with_credentials(now, id, &resp).is_ok()
+            {
+                return;
             }
         }
         let Some(s) = self.sessions.get_mut(&id) else {
@@ -788,22 +794,22 @@ impl UserAgent {
         now: Instant,
         id: SessionId,
         challenge: &Response,
-        acct: super::RegistrationId,
     ) -> Result<(), Error> {
         let s = self
             .sessions
-            .get(&id)
+            .get_mut(&id)
             .ok_or(Error::InvalidValue("unknown session"))?;
         let last = s.invite.clone();
-        let reg = self
-            .registrations
-            .get_mut(&acct)
-            .ok_or(Error::InvalidValue("unknown account"))?;
-        let auth = reg
-            .auth
-            .as_mut()
-            .ok_or(Error::InvalidValue("no credentials"))?;
         let ids = &mut self.ids;
+        let auth = match (s.auth.as_mut(), s.account) {
+            (Some(own), _) => own,
+            (None, Some(acct)) => self
+                .registrations
+                .get_mut(&acct)
+                .and_then(|r| r.auth.as_mut())
+                .ok_or(Error::InvalidValue("no credentials"))?,
+            (None, None) => return Err(Error::InvalidValue("no credentials")),
+        };
         let lines = auth.handle_challenge(&last, challenge, &mut || ids.cnonce())?;
         let seq = last.headers.typed::<typed::CSeq>()?.map_or(1, |c| c.seq) + 1;
         let mut retry = super::reissue(&last, &self.ids.branch(), seq);
@@ -941,6 +947,7 @@ impl UserAgent {
                 reinvite_ack_seq: None,
                 account: None,
                 auth_attempts: 0,
+                auth: None,
             }),
         );
         self.owners.insert(tx, Owner::Invite(id));
