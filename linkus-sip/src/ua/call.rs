@@ -770,12 +770,13 @@ impl UserAgent {
             return;
         }
         // A challenge: answer it with the account's credentials, once or twice.
-        if (status == 401 || status == 407) && s.phase == Phase::Early && s.auth_attempts < 2 {
-            if (s.account.is_some() || s.auth.is_some())
-                && self.retry_invite_with_credentials(now, id, &resp).is_ok()
-            {
-                return;
-            }
+        if (status == 401 || status == 407)
+            && s.phase == Phase::Early
+            && s.auth_attempts < 2
+            && (s.account.is_some() || s.auth.is_some())
+            && self.retry_invite_with_credentials(now, id, &resp).is_ok()
+        {
+            return;
         }
         let Some(s) = self.sessions.get_mut(&id) else {
             return;
