@@ -182,17 +182,27 @@ async fn call_over_ipv6_udp() {
     bob.shutdown().await;
 }
 
+/// A CA and a server certificate for 127.0.0.1, ::1 and localhost, made
+/// with openssl by the test kit: (CA PEM, certificate PEM, key PEM).
 fn test_ca() -> (String, String, String) {
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let key = rcgen::KeyPair::generate().unwrap();
-    let params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    let issuer = rcgen::Issuer::from_params(&ca_params, &ca_key);
-    let cert = params.signed_by(&key, &issuer).unwrap();
-    (ca.pem(), cert.pem(), key.serialize_pem())
+    let dir = std::env::temp_dir().join(format!(
+        "linkus-driver-tls-{}-{}",
+        std::process::id(),
+        NEXT_DIR.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let certs = linkus_testkit::TestCerts::generate(&dir).unwrap();
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap();
+    let out = (
+        read(&certs.ca_cert),
+        read(&certs.server_cert),
+        read(&certs.server_key),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    out
 }
+
+static NEXT_DIR: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 #[tokio::test]
 async fn call_over_tls_with_a_verified_server() {
