@@ -5,6 +5,18 @@
 //! back-off (§14.1), and forking (the first 2xx wins; later ones are ACKed
 //! and hung up).
 //!
+//! Reliable provisional responses (RFC 3262): our INVITEs carry
+//! `Supported: 100rel`. As UAC every 1xx with `Require: 100rel` is PRACKed
+//! in its early dialog (its own CSeq space, route set and remote target,
+//! carried into the confirmed dialog), once per RSeq and in order;
+//! retransmitted and out-of-order ones are dropped unreported. As UAS
+//! [`UserAgent::progress_reliable`] (or `progress` when the INVITE
+//! requires 100rel) retransmits the 1xx until its PRACK (T1 doubling; 504
+//! and [`EndReason::NoPrack`] after 64·T1), holds the 2xx back behind a
+//! reliable 1xx with SDP, and answers a PRACK matching nothing with 481.
+//! A body in a PRACK (an answer to an offer in a reliable 1xx) is not
+//! reported yet.
+//!
 //! SDP is an opaque body here: offer/answer meaning belongs to `linkus-media`.
 
 use std::collections::HashMap;
@@ -92,6 +104,9 @@ pub enum EndReason {
     Timeout,
     /// The transport failed.
     TransportError,
+    /// UAS: the PRACK for our reliable provisional response never came
+    /// within 64·T1 (RFC 3262 §3); the INVITE was rejected with 504.
+    NoPrack,
 }
 
 /// Progress of a session, reported as [`UaEvent::Session`].
@@ -196,6 +211,44 @@ pub(super) struct Session {
     auth_attempts: u8,
     /// The call's own digest client (from `InviteConfig::credentials`).
     auth: Option<crate::auth::DigestClient>,
+    /// UAS: our reliable provisional response waiting for its PRACK.
+    rel_out: Option<ReliableProvisional>,
+    /// UAS: the RSeq of our next reliable provisional response.
+    next_rseq: u32,
+    /// UAS: a reliable provisional we stopped retransmitting because the
+    /// final response went out; a late PRACK for it still gets 200.
+    rel_superseded: Option<u32>,
+    /// UAS: `answer()` was called while a reliable provisional with SDP
+    /// waited for its PRACK; the 2xx goes out when the PRACK arrives.
+    deferred_answer: Option<Option<Body>>,
+    /// UAC: early dialogs (one per To tag) and the last RSeq PRACKed in each.
+    early: Vec<EarlyDialog>,
+}
+
+/// UAS: a reliable provisional response (RFC 3262 §3) and its retransmission.
+#[derive(Debug)]
+struct ReliableProvisional {
+    rseq: u32,
+    response: Response,
+    has_sdp: bool,
+    interval: Duration,
+    next_at: Instant,
+    give_up_at: Instant,
+}
+
+/// UAC: an early dialog and its reliable provisional state (RFC 3262 §4).
+#[derive(Debug)]
+struct EarlyDialog {
+    dialog: Dialog,
+    last_rseq: Option<u32>,
+}
+
+/// True when a list header (`Supported`, `Require`) carries `tag`.
+fn lists_tag(headers: &crate::message::Headers, name: HeaderName, tag: &str) -> bool {
+    headers
+        .get_all(name)
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(tag))
 }
 
 impl Session {
@@ -205,7 +258,8 @@ impl Session {
             .as_ref()
             .map(|r| r.next_at.min(r.give_up_at));
         let g = self.glare_retry_at.as_ref().map(|g| g.0);
-        r.into_iter().chain(g).min()
+        let p = self.rel_out.as_ref().map(|p| p.next_at.min(p.give_up_at));
+        r.into_iter().chain(g).chain(p).min()
     }
 }
 
@@ -313,6 +367,11 @@ impl UserAgent {
                 account: cfg.account,
                 auth_attempts: 0,
                 auth: own_auth,
+                rel_out: None,
+                next_rseq: 1,
+                rel_superseded: None,
+                deferred_answer: None,
+                early: Vec::new(),
             }),
         );
         self.invite_peers.insert(id, cfg.peer);
@@ -329,7 +388,7 @@ impl UserAgent {
             .map(Method::as_str)
             .collect();
         let _ = headers.push(HeaderName::Allow, &allow.join(", "));
-        let _ = headers.push(HeaderName::Supported, "replaces, norefersub");
+        let _ = headers.push(HeaderName::Supported, "100rel, timer, replaces, norefersub");
         let _ = headers.push(HeaderName::UserAgent, &self.config.user_agent);
     }
 
@@ -339,6 +398,9 @@ impl UserAgent {
     }
 
     /// UAS: sends a provisional response (180 Ringing, or 183 with early media).
+    ///
+    /// When the INVITE has `Require: 100rel` the response is sent reliably,
+    /// as with [`progress_reliable`](UserAgent::progress_reliable).
     pub fn progress(
         &mut self,
         now: Instant,
@@ -346,18 +408,112 @@ impl UserAgent {
         status: u16,
         body: Option<Body>,
     ) -> Result<(), Error> {
+        let required = self
+            .sessions
+            .get(&id)
+            .is_some_and(|s| lists_tag(&s.invite.headers, HeaderName::Require, "100rel"));
+        self.send_provisional(now, id, status, body, required)
+    }
+
+    /// UAS: sends a provisional response reliably (RFC 3262): with
+    /// `Require: 100rel` and an `RSeq`, retransmitted (T1, doubling) until
+    /// the caller's PRACK arrives. Without a PRACK within 64·T1 the call is
+    /// rejected with 504 and ends with [`EndReason::NoPrack`]. While a
+    /// reliable provisional carrying SDP waits for its PRACK,
+    /// [`answer`](UserAgent::answer) holds the 2xx back until it arrives.
+    ///
+    /// Fails when the INVITE lists 100rel in neither Supported nor Require,
+    /// or when the previous reliable provisional is still unacknowledged.
+    pub fn progress_reliable(
+        &mut self,
+        now: Instant,
+        id: SessionId,
+        status: u16,
+        body: Option<Body>,
+    ) -> Result<(), Error> {
+        let s = self
+            .sessions
+            .get(&id)
+            .ok_or(Error::InvalidValue("unknown session"))?;
+        let h = &s.invite.headers;
+        if !lists_tag(h, HeaderName::Supported, "100rel")
+            && !lists_tag(h, HeaderName::Require, "100rel")
+        {
+            return Err(Error::InvalidValue("the caller does not support 100rel"));
+        }
+        self.send_provisional(now, id, status, body, true)
+    }
+
+    fn send_provisional(
+        &mut self,
+        now: Instant,
+        id: SessionId,
+        status: u16,
+        body: Option<Body>,
+        reliable: bool,
+    ) -> Result<(), Error> {
         if !(101..200).contains(&status) {
             return Err(Error::InvalidValue("a provisional status is 101 to 199"));
         }
-        let resp = self.uas_response(id, status, body.as_ref())?;
+        let mut resp = self.uas_response(id, status, body.as_ref())?;
         let tx = self.uas_invite_tx(id)?;
-        self.tl.send_response(now, tx, resp)?;
+        if !reliable {
+            self.tl.send_response(now, tx, resp)?;
+            self.pump(now);
+            return Ok(());
+        }
+        let t1 = self.config.timers.t1;
+        let s = self
+            .sessions
+            .get_mut(&id)
+            .ok_or(Error::InvalidValue("unknown session"))?;
+        if s.rel_out.is_some() {
+            // RFC 3262 §3: one unacknowledged reliable provisional at a time.
+            return Err(Error::InvalidValue(
+                "the previous reliable provisional response is not PRACKed yet",
+            ));
+        }
+        let rseq = s.next_rseq;
+        resp.headers.push(HeaderName::Require, "100rel")?;
+        resp.headers.push_typed(&typed::RSeq(rseq))?;
+        let stream = s
+            .dialog
+            .as_ref()
+            .is_some_and(|d| d.peer.transport.is_reliable());
+        self.tl.send_response(now, tx, resp.clone())?;
+        if let Some(s) = self.sessions.get_mut(&id) {
+            s.next_rseq = rseq.wrapping_add(1).max(1);
+            s.rel_out = Some(ReliableProvisional {
+                rseq,
+                response: resp,
+                has_sdp: body.is_some(),
+                interval: t1,
+                // Over a stream transport only the give-up timer matters.
+                next_at: if stream { now + 64 * t1 } else { now + t1 },
+                give_up_at: now + 64 * t1,
+            });
+        }
+        self.arm_session(id);
         self.pump(now);
         Ok(())
     }
 
     /// UAS: answers the call with 200 and (usually) the SDP answer.
+    ///
+    /// While a reliable provisional response with SDP waits for its PRACK,
+    /// the 2xx is held back and sent when the PRACK arrives (RFC 3262 §3).
     pub fn answer(&mut self, now: Instant, id: SessionId, body: Option<Body>) -> Result<(), Error> {
+        self.uas_invite_tx(id)?;
+        if let Some(s) = self.sessions.get_mut(&id) {
+            if s.rel_out.as_ref().is_some_and(|r| r.has_sdp) {
+                s.deferred_answer = Some(body);
+                return Ok(());
+            }
+            // The final response ends the provisional's retransmissions.
+            if let Some(r) = s.rel_out.take() {
+                s.rel_superseded = Some(r.rseq);
+            }
+        }
         let resp = self.uas_response(id, 200, body.as_ref())?;
         let tx = self.uas_invite_tx(id)?;
         let bytes = resp.to_bytes();
@@ -705,6 +861,16 @@ impl UserAgent {
                 // workers) or after CANCEL: nothing to report.
                 return;
             }
+            if lists_tag(&resp.headers, HeaderName::Require, "100rel")
+                && !self.accept_reliable_provisional(now, id, &resp)
+            {
+                // A retransmission, out of order, or unusable: not processed
+                // further (RFC 3262 §4).
+                return;
+            }
+            let Some(s) = self.sessions.get_mut(&id) else {
+                return;
+            };
             s.got_provisional = true;
             if s.dialog.is_none() {
                 if let Some(peer) = &peer {
@@ -756,6 +922,16 @@ impl UserAgent {
                 _ => {}
             }
             let was_cancelling = s.phase == Phase::Ending;
+            let mut new = new;
+            // The early dialog's CSeq space (PRACKs) carries over (RFC 3262 §4).
+            if let Some(e) = s
+                .early
+                .iter()
+                .find(|e| e.dialog.remote_tag == new.remote_tag)
+            {
+                new.local_seq = new.local_seq.max(e.dialog.local_seq);
+            }
+            s.early.clear();
             let key = new.key();
             s.dialog = Some(new);
             s.phase = Phase::Established;
@@ -788,6 +964,92 @@ impl UserAgent {
             EndReason::Rejected { status }
         };
         self.end(id, reason);
+    }
+
+    /// UAC: a 1xx with `Require: 100rel`. PRACKs it in its early dialog
+    /// when its RSeq is the next one expected there (any RSeq for the first
+    /// of a dialog) and says whether to process it; retransmissions and
+    /// out-of-order ones are dropped (RFC 3262 §4).
+    fn accept_reliable_provisional(
+        &mut self,
+        now: Instant,
+        id: SessionId,
+        resp: &Response,
+    ) -> bool {
+        let Ok(Some(typed::RSeq(rseq))) = resp.headers.typed::<typed::RSeq>() else {
+            return false;
+        };
+        let Some(peer) = self.invite_peers.get(&id).cloned() else {
+            return false;
+        };
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return false;
+        };
+        let Some(fresh) = Dialog::uac(&s.invite, resp, &peer) else {
+            return false; // no To tag: there is no early dialog to PRACK in
+        };
+        let Ok(Some(invite_cseq)) = s.invite.headers.typed::<typed::CSeq>() else {
+            return false;
+        };
+        let i = match s
+            .early
+            .iter()
+            .position(|e| e.dialog.remote_tag == fresh.remote_tag)
+        {
+            Some(i) => i,
+            None => {
+                s.early.push(EarlyDialog {
+                    dialog: fresh,
+                    last_rseq: None,
+                });
+                s.early.len() - 1
+            }
+        };
+        let Some(e) = s.early.get_mut(i) else {
+            return false;
+        };
+        if let Some(last) = e.last_rseq {
+            if rseq != last.wrapping_add(1) {
+                return false;
+            }
+        }
+        e.last_rseq = Some(rseq);
+        e.dialog.local_seq += 1;
+        let Some(sent_by) = self
+            .config
+            .local
+            .iter()
+            .find(|(t, _)| *t == e.dialog.peer.transport)
+            .map(|(_, a)| *a)
+        else {
+            return false;
+        };
+        let branch = self.ids.branch();
+        let mut prack = e.dialog.request(
+            Method::Prack,
+            e.dialog.local_seq,
+            &branch,
+            sent_by,
+            &self.config.user_agent,
+        );
+        let rack = typed::RAck {
+            rseq,
+            cseq: invite_cseq.seq,
+            method: Method::Invite,
+        };
+        if prack.headers.push_typed(&rack).is_err()
+            || prack.headers.push(HeaderName::ContentLength, "0").is_err()
+        {
+            return false;
+        }
+        let to = e.dialog.peer.clone();
+        match self.tl.send_request(now, prack, to) {
+            Ok(tx) => {
+                self.owners.insert(tx, Owner::Prack(id));
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     fn retry_invite_with_credentials(
@@ -928,6 +1190,8 @@ impl UserAgent {
         };
         let id = SessionId(self.next_session);
         self.next_session += 1;
+        // RFC 3262 §3: the first RSeq is random, small enough never to wrap.
+        let next_rseq = 1 + (self.ids.next_u64() % (1 << 30)) as u32;
         self.dialogs.insert(dialog.key(), id);
         self.sessions.insert(
             id,
@@ -949,6 +1213,11 @@ impl UserAgent {
                 account: None,
                 auth_attempts: 0,
                 auth: None,
+                rel_out: None,
+                next_rseq,
+                rel_superseded: None,
+                deferred_answer: None,
+                early: Vec::new(),
             }),
         );
         self.owners.insert(tx, Owner::Invite(id));
@@ -1022,11 +1291,53 @@ impl UserAgent {
                 s.their_offer = Some((tx, kind, req));
                 self.emit(id, SessionEvent::Offer { body });
             }
+            Method::Prack => self.on_prack(now, id, tx, &req),
             _ => {
                 // INFO, MESSAGE, NOTIFY… inside a call: accepted; the
                 // application layer above handles their content.
                 let resp = Response::for_request(&req, StatusCode(200));
                 let _ = self.tl.send_response(now, tx, resp);
+            }
+        }
+    }
+
+    /// UAS: a PRACK (RFC 3262 §3). 200 when its RAck names our pending
+    /// reliable provisional (then a held-back 2xx goes out), 481 otherwise.
+    fn on_prack(&mut self, now: Instant, id: SessionId, tx: TransactionId, req: &Request) {
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        let rack = req.headers.typed::<typed::RAck>().ok().flatten();
+        let invite_seq = s
+            .invite
+            .headers
+            .typed::<typed::CSeq>()
+            .ok()
+            .flatten()
+            .map(|c| c.seq);
+        let matches = |rseq: u32| {
+            rack.as_ref().is_some_and(|r| {
+                r.rseq == rseq && Some(r.cseq) == invite_seq && r.method == Method::Invite
+            })
+        };
+        let pending = s.rel_out.as_ref().is_some_and(|r| matches(r.rseq));
+        let late = s.rel_superseded.is_some_and(matches);
+        let status = if pending || late { 200 } else { 481 };
+        let mut resp = Response::for_request(req, StatusCode(status));
+        let _ = resp.headers.set(HeaderName::ContentLength, "0");
+        let _ = self.tl.send_response(now, tx, resp);
+        if !pending {
+            return;
+        }
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        s.rel_out = None;
+        let deferred = s.deferred_answer.take();
+        self.arm_session(id);
+        if let Some(body) = deferred {
+            if self.answer(now, id, body).is_err() {
+                let _ = self.reject(now, id, 500);
             }
         }
     }
@@ -1106,6 +1417,7 @@ impl UserAgent {
                 r.next_at = now + r.interval;
             }
         }
+        self.reliable_provisional_timer(now, id);
         let Some(s) = self.sessions.get_mut(&id) else {
             return;
         };
@@ -1115,6 +1427,34 @@ impl UserAgent {
             } else {
                 s.glare_retry_at = Some((at, kind, body));
             }
+        }
+    }
+
+    /// UAS: retransmits the reliable provisional (T1, doubling) or, after
+    /// 64·T1 without PRACK, rejects the INVITE with 504 (RFC 3262 §3).
+    fn reliable_provisional_timer(&mut self, now: Instant, id: SessionId) {
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        let Some(tx) = s.invite_tx else {
+            s.rel_out = None;
+            return;
+        };
+        let Some(r) = s.rel_out.as_mut() else {
+            return;
+        };
+        if r.give_up_at <= now {
+            s.rel_out = None;
+            s.deferred_answer = None;
+            if let Ok(resp) = self.uas_response(id, 504, None) {
+                let _ = self.tl.send_response(now, tx, resp);
+            }
+            self.end(id, EndReason::NoPrack);
+        } else if r.next_at <= now {
+            let resp = r.response.clone();
+            r.interval *= 2;
+            r.next_at = (now + r.interval).min(r.give_up_at);
+            let _ = self.tl.send_response(now, tx, resp);
         }
     }
 

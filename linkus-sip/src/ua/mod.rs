@@ -126,6 +126,7 @@ enum Owner {
     Cancel(SessionId),
     Bye(SessionId),
     Offer(SessionId),
+    Prack(SessionId),
 }
 
 /// The sans-IO SIP user agent.
@@ -326,7 +327,7 @@ impl UserAgent {
                 Some(Owner::Bye(sid)) if response.status.is_final() => {
                     self.end_session(sid, EndReason::Local)
                 }
-                Some(Owner::Bye(_) | Owner::Cancel(_)) | None => {}
+                Some(Owner::Bye(_) | Owner::Cancel(_) | Owner::Prack(_)) | None => {}
             },
             TxEvent::Timeout { id } | TxEvent::TransportError { id } => {
                 let transport = matches!(ev, TxEvent::TransportError { .. });
@@ -338,7 +339,7 @@ impl UserAgent {
                         self.on_session_timeout(sid, transport)
                     }
                     Some(Owner::Bye(sid)) => self.end_session(sid, EndReason::Local),
-                    Some(Owner::Cancel(_)) | None => {}
+                    Some(Owner::Cancel(_) | Owner::Prack(_)) | None => {}
                 }
             }
             TxEvent::Terminated { id } => {
