@@ -103,14 +103,18 @@ impl<'a> Iterator for Lines<'a> {
         let no = self.no;
         self.no += 1;
         let start = self.offset;
-        let mut colon = None;
         let mut bare_break = false;
         // Token characters are none of `:`, CR, LF: skip them in one go.
-        let mut from = b
+        let t = b
             .iter()
             .position(|c| !text::is_token_byte(*c))
             .unwrap_or(b.len());
-        let token_name = from > 0 && b.get(from) == Some(&b':');
+        let token_name = t > 0 && b.get(t) == Some(&b':');
+        let (mut colon, mut from) = if token_name {
+            (Some(t), t + 1)
+        } else {
+            (None, t)
+        };
         loop {
             let found = if colon.is_none() {
                 b[from..]

@@ -18,6 +18,8 @@ const HNV_UNRESERVED: u8 = 16;
 const WORD: u8 = 32;
 /// Password characters besides unreserved and escapes: "&" / "=" / "+" / "$" / ",".
 const PASSWORD: u8 = 64;
+/// Hostname label characters besides `-`: alphanum / "_" (see `uri::is_hostname`).
+const LABEL: u8 = 128;
 
 const fn build_table() -> [u8; 256] {
     let mut t = [0u8; 256];
@@ -25,7 +27,7 @@ const fn build_table() -> [u8; 256] {
     while c < 256 {
         let b = c as u8;
         if b.is_ascii_alphanumeric() {
-            t[c] |= TOKEN | UNRESERVED | WORD;
+            t[c] |= TOKEN | UNRESERVED | WORD | LABEL;
         }
         c += 1;
     }
@@ -71,6 +73,7 @@ const fn build_table() -> [u8; 256] {
         t[pw[i] as usize] |= PASSWORD;
         i += 1;
     }
+    t[b'_' as usize] |= LABEL;
     t
 }
 
@@ -79,6 +82,12 @@ static TABLE: [u8; 256] = build_table();
 #[inline]
 pub(crate) fn is_token_byte(b: u8) -> bool {
     TABLE[b as usize] & TOKEN != 0
+}
+
+/// Alphanumeric or `_`.
+#[inline]
+pub(crate) fn is_label_byte(b: u8) -> bool {
+    TABLE[b as usize] & LABEL != 0
 }
 
 #[inline]

@@ -187,7 +187,7 @@ fn is_hostname(s: &str) -> bool {
             b'.' => prev != b'.' && prev != b'-',
             // No label starting with a hyphen.
             b'-' => prev != b'.',
-            _ => c.is_ascii_alphanumeric() || c == b'_',
+            _ => text::is_label_byte(c),
         };
         if !ok {
             return false;
