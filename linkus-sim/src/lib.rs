@@ -41,7 +41,8 @@ use linkus_sip::message::Uri;
 use linkus_sip::message::typed::{NameAddr, Transport};
 use linkus_sip::transaction::Peer;
 use linkus_sip::ua::{
-    Body, InviteConfig, SessionEvent, SessionId, UaConfig, UaEvent, UaOutput, UserAgent,
+    Body, InviteConfig, RegisterConfig, RegistrationId, SessionEvent, SessionId, UaConfig, UaEvent,
+    UaOutput, UserAgent,
 };
 
 /// How the emulated network treats every datagram.
@@ -363,6 +364,32 @@ impl Sim {
             .ua(from)
             .ok_or(Error::InvalidValue("not a user agent"))?;
         let id = ua.invite(now, cfg)?;
+        self.collect();
+        Ok(id)
+    }
+
+    /// Starts registering the user agent `ua` as `user` at `registrar`'s
+    /// domain (`sip:{user}@{domain}`), reaching it at its address.
+    pub fn register(
+        &mut self,
+        ua: NodeId,
+        registrar: NodeId,
+        user: &str,
+    ) -> Result<RegistrationId, Error> {
+        let domain = match &self.nodes.get(registrar.0).map(|n| &n.kind) {
+            Some(Kind::Registrar(r)) => r.domain().to_owned(),
+            _ => return Err(Error::InvalidValue("not a registrar")),
+        };
+        let cfg = RegisterConfig::new(
+            self.peer(registrar),
+            Uri::parse(&format!("sip:{domain}"))?,
+            Uri::parse(&format!("sip:{user}@{domain}"))?,
+        );
+        let now = self.now;
+        let id = self
+            .ua(ua)
+            .ok_or(Error::InvalidValue("not a user agent"))?
+            .register(now, cfg)?;
         self.collect();
         Ok(id)
     }

@@ -52,6 +52,11 @@ impl Registrar {
         }
     }
 
+    /// The domain it serves.
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
     /// The next REGISTER gets `status` (with optional Retry-After and Min-Expires) instead.
     pub fn fail_next(&mut self, status: u16, retry_after: Option<u32>, min_expires: Option<u32>) {
         self.scripted.push_back((status, retry_after, min_expires));

@@ -4,8 +4,7 @@
 use std::time::Duration;
 
 use linkus_sim::{LinkConfig, Sim};
-use linkus_sip::message::Uri;
-use linkus_sip::ua::{RegisterConfig, RegistrationState, UaEvent};
+use linkus_sip::ua::{RegistrationState, UaEvent};
 
 #[test]
 fn nat_rebinding_is_learnt_through_rport() {
@@ -14,13 +13,7 @@ fn nat_rebinding_is_learnt_through_rport() {
     sim.set_nat(ua, "203.0.113.5:40001");
     let reg = sim.add_registrar("pbx", "192.0.2.10:5060", "pbx.test");
     sim.registrar(reg).unwrap().max_expires = 60;
-    let cfg = RegisterConfig::new(
-        sim.peer(reg),
-        Uri::parse("sip:pbx.test").unwrap(),
-        Uri::parse("sip:1001@pbx.test").unwrap(),
-    );
-    let now = sim.now();
-    sim.ua(ua).unwrap().register(now, cfg).unwrap();
+    sim.register(ua, reg, "1001").unwrap();
     let (_, ev) = sim
         .run_until_event(Duration::from_secs(5), |_, e| {
             matches!(

@@ -4,8 +4,7 @@
 use std::time::Duration;
 
 use linkus_sim::{LinkConfig, Sim};
-use linkus_sip::message::Uri;
-use linkus_sip::ua::{RegisterConfig, RegistrationState, UaEvent};
+use linkus_sip::ua::{RegistrationState, UaEvent};
 
 #[test]
 fn registration_refreshes_survive_30_percent_loss() {
@@ -13,13 +12,7 @@ fn registration_refreshes_survive_30_percent_loss() {
     let ua = sim.add_ua("1001", "10.0.0.1:5060");
     let reg = sim.add_registrar("pbx", "192.0.2.10:5060", "pbx.test");
     sim.registrar(reg).unwrap().max_expires = 60;
-    let cfg = RegisterConfig::new(
-        sim.peer(reg),
-        Uri::parse("sip:pbx.test").unwrap(),
-        Uri::parse("sip:1001@pbx.test").unwrap(),
-    );
-    let now = sim.now();
-    sim.ua(ua).unwrap().register(now, cfg).unwrap();
+    sim.register(ua, reg, "1001").unwrap();
     let first = sim.run_until_event(Duration::from_secs(60), |_, e| {
         matches!(
             e.event,
