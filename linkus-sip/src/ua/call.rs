@@ -17,6 +17,20 @@
 //! A body in a PRACK (an answer to an offer in a reliable 1xx) is not
 //! reported yet.
 //!
+//! Session timers (RFC 4028), configured by [`SessionTimerConfig`] in
+//! [`UaConfig::session_timer`](super::UaConfig::session_timer): our INVITEs
+//! carry `Supported: timer`, `Session-Expires` and `Min-SE`; a 422 is
+//! retried once with its Min-SE. As UAS a request below our Min-SE gets
+//! 422, and the 2xx carries `Session-Expires` with the refresher (the
+//! caller's choice, else the caller when it supports timers) and
+//! `Require: timer`. The refresher refreshes at half the interval — UPDATE
+//! without body when the peer allows it, else a re-INVITE with the last
+//! description we sent — and the other side answers such refreshes itself
+//! (no new offer, or the same one again), unseen by the application. Any
+//! successful re-INVITE/UPDATE restarts the timer. Without one, either side
+//! sends BYE at the expiry minus min(32 s, interval/3) (RFC 4028 §10) and
+//! the session ends with [`EndReason::SessionExpired`].
+//!
 //! SDP is an opaque body here: offer/answer meaning belongs to `linkus-media`.
 
 use std::collections::HashMap;
@@ -85,6 +99,27 @@ pub struct InviteConfig {
     pub credentials: Option<(String, String)>,
 }
 
+/// Session timers (RFC 4028): the interval we ask for and the smallest we accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionTimerConfig {
+    /// Session interval in seconds: requested in our INVITEs (`Session-Expires`)
+    /// and offered when a caller supporting timers asks for none. 1800 by default.
+    pub interval: u32,
+    /// The smallest interval we accept (`Min-SE`), in seconds; a request
+    /// asking for less gets 422. 90 by default (the RFC 4028 floor: a
+    /// running timer never uses less than 90 s, whatever was announced).
+    pub min_se: u32,
+}
+
+impl Default for SessionTimerConfig {
+    fn default() -> SessionTimerConfig {
+        SessionTimerConfig {
+            interval: 1800,
+            min_se: 90,
+        }
+    }
+}
+
 /// Why a session ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -107,6 +142,9 @@ pub enum EndReason {
     /// UAS: the PRACK for our reliable provisional response never came
     /// within 64·T1 (RFC 3262 §3); the INVITE was rejected with 504.
     NoPrack,
+    /// The session interval (RFC 4028) ran out without a successful
+    /// refresh; we sent BYE.
+    SessionExpired,
 }
 
 /// Progress of a session, reported as [`UaEvent::Session`].
@@ -223,6 +261,62 @@ pub(super) struct Session {
     deferred_answer: Option<Option<Body>>,
     /// UAC: early dialogs (one per To tag) and the last RSeq PRACKed in each.
     early: Vec<EarlyDialog>,
+    /// The negotiated session timer (RFC 4028), once the session is up.
+    timer: Option<SessionTimer>,
+    /// The last session description we sent (re-sent in re-INVITE refreshes).
+    last_local: Option<Body>,
+    /// The last session description the peer sent (a refresh repeats it).
+    last_remote: Option<Body>,
+    /// Our pending re-INVITE/UPDATE is a session refresh, not the application's.
+    refreshing: bool,
+    /// A 422 was already answered by retrying with the peer's Min-SE.
+    retried_422: bool,
+    /// The peer listed UPDATE in its Allow (refreshes then use UPDATE).
+    peer_allows_update: bool,
+}
+
+/// A running session timer (RFC 4028 §7.2, §9, §10).
+#[derive(Debug, Clone, Copy)]
+struct SessionTimer {
+    /// Seconds.
+    interval: u32,
+    /// We send the refreshes; otherwise we watch for the peer's.
+    we_refresh: bool,
+    /// When we refresh (half the interval), if we are the refresher.
+    refresh_at: Option<Instant>,
+    /// When we give up and send BYE: the expiry minus min(32 s, interval/3).
+    expire_at: Instant,
+}
+
+impl SessionTimer {
+    fn start(now: Instant, interval: u32, we_refresh: bool) -> SessionTimer {
+        // RFC 4028 §4: no interval is below 90 s; a peer announcing less
+        // must not make us refresh in a tight loop.
+        let interval = interval.max(90);
+        let i = u64::from(interval);
+        let margin = (i / 3).min(32);
+        SessionTimer {
+            interval,
+            we_refresh,
+            refresh_at: we_refresh.then(|| now + Duration::from_secs(i / 2)),
+            expire_at: now + Duration::from_secs(i - margin),
+        }
+    }
+}
+
+/// `Session-Expires` of a message: seconds and the `refresher` parameter.
+fn session_expires(headers: &crate::message::Headers) -> Option<(u32, Option<String>)> {
+    let se = headers.typed::<typed::SessionExpires>().ok()??;
+    let refresher = se.refresher().map(str::to_ascii_lowercase);
+    Some((se.seconds, refresher))
+}
+
+fn min_se(headers: &crate::message::Headers) -> Option<u32> {
+    headers.typed::<typed::MinSe>().ok()?.map(|m| m.0)
+}
+
+fn allows_update(headers: &crate::message::Headers) -> bool {
+    lists_tag(headers, HeaderName::Allow, "UPDATE")
 }
 
 /// UAS: a reliable provisional response (RFC 3262 §3) and its retransmission.
@@ -259,7 +353,11 @@ impl Session {
             .map(|r| r.next_at.min(r.give_up_at));
         let g = self.glare_retry_at.as_ref().map(|g| g.0);
         let p = self.rel_out.as_ref().map(|p| p.next_at.min(p.give_up_at));
-        r.into_iter().chain(g).chain(p).min()
+        let t = self
+            .timer
+            .as_ref()
+            .map(|t| t.refresh_at.map_or(t.expire_at, |r| r.min(t.expire_at)));
+        r.into_iter().chain(g).chain(p).chain(t).min()
     }
 }
 
@@ -326,6 +424,13 @@ impl UserAgent {
         })?;
         req.headers.push_typed(&Contact::Addr(contact))?;
         self.push_capabilities(&mut req.headers);
+        if let Some(st) = self.config.session_timer {
+            req.headers.push_typed(&typed::SessionExpires {
+                seconds: st.interval.max(st.min_se),
+                params: crate::message::Params::default(),
+            })?;
+            req.headers.push_typed(&typed::MinSe(st.min_se))?;
+        }
         for (name, value) in &cfg.extra_headers {
             req.headers.push(*name, value)?;
         }
@@ -372,6 +477,12 @@ impl UserAgent {
                 rel_superseded: None,
                 deferred_answer: None,
                 early: Vec::new(),
+                timer: None,
+                last_local: cfg.offer.clone(),
+                last_remote: None,
+                refreshing: false,
+                retried_422: false,
+                peer_allows_update: false,
             }),
         );
         self.invite_peers.insert(id, cfg.peer);
@@ -388,7 +499,12 @@ impl UserAgent {
             .map(Method::as_str)
             .collect();
         let _ = headers.push(HeaderName::Allow, &allow.join(", "));
-        let _ = headers.push(HeaderName::Supported, "100rel, timer, replaces, norefersub");
+        let supported = if self.config.session_timer.is_some() {
+            "100rel, timer, replaces, norefersub"
+        } else {
+            "100rel, replaces, norefersub"
+        };
+        let _ = headers.push(HeaderName::Supported, supported);
         let _ = headers.push(HeaderName::UserAgent, &self.config.user_agent);
     }
 
@@ -514,8 +630,19 @@ impl UserAgent {
                 s.rel_superseded = Some(r.rseq);
             }
         }
-        let resp = self.uas_response(id, 200, body.as_ref())?;
+        let mut resp = self.uas_response(id, 200, body.as_ref())?;
         let tx = self.uas_invite_tx(id)?;
+        let timer = self.uas_session_timer(id);
+        if let Some((interval, we_refresh, require)) = timer {
+            let refresher = if we_refresh { "uas" } else { "uac" };
+            resp.headers.push(
+                HeaderName::SessionExpires,
+                &format!("{interval};refresher={refresher}"),
+            )?;
+            if require {
+                resp.headers.push(HeaderName::Require, "timer")?;
+            }
+        }
         let bytes = resp.to_bytes();
         self.tl.send_response(now, tx, resp)?;
         let t1 = self.config.timers.t1;
@@ -527,6 +654,10 @@ impl UserAgent {
         if let Some(s) = self.sessions.get_mut(&id) {
             s.phase = Phase::WaitAck;
             s.invite_tx = None;
+            if body.is_some() {
+                s.last_local = body;
+            }
+            s.timer = timer.map(|(interval, we, _)| SessionTimer::start(now, interval, we));
             s.retransmit = Some(Retransmit {
                 bytes,
                 interval: t1,
@@ -538,6 +669,31 @@ impl UserAgent {
         self.arm_session(id);
         self.pump(now);
         Ok(())
+    }
+
+    /// UAS: the session timer of our 2xx (RFC 4028 §9): interval, whether
+    /// we refresh, and whether to add `Require: timer`. `None` when timers
+    /// are off here or the caller neither supports them nor asked for one.
+    fn uas_session_timer(&self, id: SessionId) -> Option<(u32, bool, bool)> {
+        let cfg = self.config.session_timer?;
+        let h = &self.sessions.get(&id)?.invite.headers;
+        let supported = lists_tag(h, HeaderName::Supported, "timer")
+            || lists_tag(h, HeaderName::Require, "timer");
+        let asked = session_expires(h);
+        if !supported && asked.is_none() {
+            return None;
+        }
+        let floor = cfg.min_se.max(min_se(h).unwrap_or(0));
+        let interval = asked
+            .as_ref()
+            .map_or(cfg.interval.max(floor), |(secs, _)| *secs);
+        let we_refresh = match asked.as_ref().and_then(|(_, r)| r.as_deref()) {
+            Some("uas") => true,
+            Some("uac") => false,
+            // The caller did not choose: it refreshes if it can (§9).
+            _ => !supported,
+        };
+        Some((interval, we_refresh, supported))
     }
 
     /// UAS: rejects the call (486 Busy Here, 603 Decline, 480, …).
@@ -620,9 +776,39 @@ impl UserAgent {
         let mut resp = Response::for_request(&req, StatusCode(200));
         let contact = self.dialog_contact(id)?;
         resp.headers.push_typed(&Contact::Addr(contact))?;
+        // A successful re-INVITE/UPDATE refreshes the session (RFC 4028 §9).
+        let timer = self.sessions.get(&id).and_then(|s| s.timer).map(|t| {
+            let (interval, we_refresh) = match session_expires(&req.headers) {
+                Some((secs, Some(r))) => (secs, r == "uas"),
+                Some((secs, None)) => (secs, t.we_refresh),
+                None => (t.interval, t.we_refresh),
+            };
+            SessionTimer::start(now, interval, we_refresh)
+        });
+        if let Some(t) = &timer {
+            let refresher = if t.we_refresh { "uas" } else { "uac" };
+            resp.headers.push(
+                HeaderName::SessionExpires,
+                &format!("{};refresher={refresher}", t.interval),
+            )?;
+            if lists_tag(&req.headers, HeaderName::Supported, "timer") {
+                resp.headers.push(HeaderName::Require, "timer")?;
+            }
+        }
         push_body(&mut resp.headers, &mut resp.body, body.as_ref());
         let bytes = resp.to_bytes();
         self.tl.send_response(now, tx, resp)?;
+        if let Some(s) = self.sessions.get_mut(&id) {
+            if timer.is_some() {
+                s.timer = timer;
+            }
+            if let Some(b) = Body::from_message(&req.headers, &req.body) {
+                s.last_remote = Some(b);
+            }
+            if body.is_some() {
+                s.last_local = body;
+            }
+        }
         if kind == OfferKind::ReInvite {
             let t1 = self.config.timers.t1;
             if let Some(s) = self.sessions.get_mut(&id) {
@@ -767,6 +953,7 @@ impl UserAgent {
         let peer = d.peer.clone();
         s.phase = Phase::Ending;
         s.retransmit = None;
+        s.timer = None;
         let tx = self.tl.send_request(now, bye, peer)?;
         self.owners.insert(tx, Owner::Bye(id));
         Ok(())
@@ -802,6 +989,17 @@ impl UserAgent {
         };
         let mut req = d.request(method, d.local_seq, &branch, sent_by, &ua);
         req.headers.push_typed(&Contact::Addr(contact))?;
+        if let (Some(t), Some(cfg)) = (s.timer, self.config.session_timer) {
+            // Every re-INVITE/UPDATE of a timed session carries the timer
+            // and keeps the refresher where it is (RFC 4028 §7.4).
+            let refresher = if t.we_refresh { "uac" } else { "uas" };
+            req.headers.push(HeaderName::Supported, "timer")?;
+            req.headers.push(
+                HeaderName::SessionExpires,
+                &format!("{};refresher={refresher}", t.interval),
+            )?;
+            req.headers.push_typed(&typed::MinSe(cfg.min_se))?;
+        }
         let mut b = Vec::new();
         push_body(&mut req.headers, &mut b, body.as_ref());
         req.body = b;
@@ -850,6 +1048,11 @@ impl UserAgent {
     // Responses to our requests
 
     pub(super) fn on_invite_response(&mut self, now: Instant, id: SessionId, resp: Response) {
+        self.on_invite_response_inner(now, id, resp);
+        self.arm_session(id);
+    }
+
+    fn on_invite_response_inner(&mut self, now: Instant, id: SessionId, resp: Response) {
         let status = resp.status.0;
         let Some(s) = self.sessions.get_mut(&id) else {
             return;
@@ -935,9 +1138,20 @@ impl UserAgent {
             let key = new.key();
             s.dialog = Some(new);
             s.phase = Phase::Established;
+            let body = Body::from_message(&resp.headers, &resp.body);
+            if body.is_some() {
+                s.last_remote = body.clone();
+            }
+            s.peer_allows_update = allows_update(&resp.headers);
+            // RFC 4028 §7.2: no Session-Expires in the 2xx, no session timer.
+            if self.config.session_timer.is_some() {
+                if let Some((secs, refresher)) = session_expires(&resp.headers) {
+                    let we_refresh = refresher.as_deref() != Some("uas");
+                    s.timer = Some(SessionTimer::start(now, secs, we_refresh));
+                }
+            }
             self.dialogs.insert(key, id);
             self.send_2xx_ack(id, seq);
-            let body = Body::from_message(&resp.headers, &resp.body);
             self.emit(id, SessionEvent::Answered { body });
             if was_cancelling || self.sessions.get(&id).is_some_and(|s| s.cancel_wanted) {
                 // CANCEL crossed the 200: the call is up, so end it with BYE.
@@ -945,6 +1159,17 @@ impl UserAgent {
             }
             return;
         }
+        // Session interval too small (RFC 4028 §7.1): retry once with its Min-SE.
+        if status == 422
+            && s.phase == Phase::Early
+            && !s.retried_422
+            && self.retry_invite_with_min_se(now, id, &resp).is_ok()
+        {
+            return;
+        }
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
         // A challenge: answer it with the account's credentials, once or twice.
         if (status == 401 || status == 407)
             && s.phase == Phase::Early
@@ -1052,6 +1277,45 @@ impl UserAgent {
         }
     }
 
+    /// UAC: re-sends the INVITE (CSeq + 1, new branch) asking for the
+    /// 422's Min-SE as session interval.
+    fn retry_invite_with_min_se(
+        &mut self,
+        now: Instant,
+        id: SessionId,
+        resp: &Response,
+    ) -> Result<(), Error> {
+        let floor = min_se(&resp.headers).ok_or(Error::InvalidValue("422 without Min-SE"))?;
+        let s = self
+            .sessions
+            .get_mut(&id)
+            .ok_or(Error::InvalidValue("unknown session"))?;
+        let last = s.invite.clone();
+        let seq = last.headers.typed::<typed::CSeq>()?.map_or(1, |c| c.seq) + 1;
+        let mut retry = super::reissue(&last, &self.ids.branch(), seq);
+        let asked = session_expires(&last.headers).map_or(0, |(secs, _)| secs);
+        retry.headers.set_typed(&typed::SessionExpires {
+            seconds: asked.max(floor),
+            params: crate::message::Params::default(),
+        })?;
+        retry.headers.set_typed(&typed::MinSe(floor))?;
+        let peer = self
+            .invite_peers
+            .get(&id)
+            .cloned()
+            .ok_or(Error::InvalidValue("unknown session"))?;
+        let tx = self.tl.send_request(now, retry.clone(), peer)?;
+        self.owners.insert(tx, Owner::Invite(id));
+        if let Some(s) = self.sessions.get_mut(&id) {
+            s.invite = retry;
+            s.invite_tx = Some(tx);
+            s.retried_422 = true;
+            s.dialog = None;
+            s.early.clear();
+        }
+        Ok(())
+    }
+
     fn retry_invite_with_credentials(
         &mut self,
         now: Instant,
@@ -1130,9 +1394,27 @@ impl UserAgent {
         let Some((_, kind, body)) = s.our_offer.take() else {
             return;
         };
+        let refreshing = std::mem::take(&mut s.refreshing);
         if (200..300).contains(&status) {
             if let Some(d) = s.dialog.as_mut() {
                 d.refresh_target(&resp.headers);
+            }
+            // The 2xx refreshes the session (RFC 4028 §7.4); its
+            // Session-Expires may move the refresher.
+            if let Some(t) = s.timer {
+                let (interval, we_refresh) = match session_expires(&resp.headers) {
+                    Some((secs, Some(r))) => (secs, r != "uas"),
+                    Some((secs, None)) => (secs, t.we_refresh),
+                    None => (t.interval, t.we_refresh),
+                };
+                s.timer = Some(SessionTimer::start(now, interval, we_refresh));
+            }
+            if body.is_some() {
+                s.last_local = body;
+            }
+            let answer = Body::from_message(&resp.headers, &resp.body);
+            if answer.is_some() {
+                s.last_remote = answer.clone();
             }
             if kind == OfferKind::ReInvite {
                 let seq = resp
@@ -1143,22 +1425,43 @@ impl UserAgent {
                     .map_or(1, |c| c.seq);
                 self.send_2xx_ack(id, seq);
             }
-            let body = Body::from_message(&resp.headers, &resp.body);
-            self.emit(id, SessionEvent::OfferAnswered { body });
+            if !refreshing {
+                self.emit(id, SessionEvent::OfferAnswered { body: answer });
+            }
         } else if status == 491 {
             // Glare (RFC 3261 §14.1): the Call-ID owner waits 2.1–4 s, the other 0–2 s.
             let owner = s.role == Role::Uac;
             let unit = self.ids.unit();
             let wait = if owner { 2.1 + 1.9 * unit } else { 2.0 * unit };
+            let at = now + Duration::from_secs_f64(wait);
             if let Some(s) = self.sessions.get_mut(&id) {
-                s.glare_retry_at = Some((now + Duration::from_secs_f64(wait), kind, body));
+                match s.timer.as_mut() {
+                    // A refresh is simply tried again later.
+                    Some(t) if refreshing => t.refresh_at = Some(at),
+                    _ => s.glare_retry_at = Some((at, kind, body)),
+                }
             }
         } else if status == 481 || status == 408 {
             // The dialog is gone (RFC 3261 §12.2.1.2).
             self.end(id, EndReason::Timeout);
-        } else {
+        } else if status == 422
+            && s.timer
+                .is_some_and(|t| min_se(&resp.headers).is_some_and(|floor| floor > t.interval))
+        {
+            // Interval too small (RFC 4028 §7.4): once more with the peer's Min-SE.
+            if let (Some(t), Some(floor)) = (s.timer.as_mut(), min_se(&resp.headers)) {
+                t.interval = floor;
+            }
+            s.refreshing = refreshing;
+            if self.send_offer(now, id, kind, body).is_err() {
+                if let Some(s) = self.sessions.get_mut(&id) {
+                    s.refreshing = false;
+                }
+            }
+        } else if !refreshing {
             self.emit(id, SessionEvent::OfferRejected { status });
         }
+        // A failed refresh leaves the session to its expiry (RFC 4028 §10).
     }
 
     pub(super) fn on_session_timeout(&mut self, id: SessionId, transport: bool) {
@@ -1181,6 +1484,9 @@ impl UserAgent {
         req: Request,
         from: Peer,
     ) {
+        if self.reject_small_interval(now, tx, &req) {
+            return;
+        }
         let local_tag = self.ids.tag();
         let Some(dialog) = Dialog::uas(&req, &local_tag, &from) else {
             let mut resp = Response::for_request(&req, StatusCode(400));
@@ -1218,6 +1524,12 @@ impl UserAgent {
                 rel_superseded: None,
                 deferred_answer: None,
                 early: Vec::new(),
+                timer: None,
+                last_local: None,
+                last_remote: Body::from_message(&req.headers, &req.body),
+                refreshing: false,
+                retried_422: false,
+                peer_allows_update: allows_update(&req.headers),
             }),
         );
         self.owners.insert(tx, Owner::Invite(id));
@@ -1225,6 +1537,31 @@ impl UserAgent {
             session: id,
             request: req,
         }));
+    }
+
+    /// Answers 422 with our Min-SE when `req` asks for a shorter session
+    /// interval than we accept (RFC 4028 §9); true when it did.
+    fn reject_small_interval(&mut self, now: Instant, tx: TransactionId, req: &Request) -> bool {
+        let Some(cfg) = self.config.session_timer else {
+            return false;
+        };
+        if session_expires(&req.headers).is_none_or(|(secs, _)| secs >= cfg.min_se) {
+            return false;
+        }
+        let mut resp = Response::for_request(req, StatusCode(422));
+        let _ = resp.headers.push_typed(&typed::MinSe(cfg.min_se));
+        let has_to_tag = req
+            .headers
+            .typed::<typed::To>()
+            .ok()
+            .flatten()
+            .is_some_and(|t| t.tag().is_some());
+        if !has_to_tag {
+            let tag = self.ids.tag();
+            let _ = resp.set_to_tag(&tag);
+        }
+        self.respond(now, tx, req, resp);
+        true
     }
 
     /// The session a request belongs to, by dialog identifiers.
@@ -1277,6 +1614,12 @@ impl UserAgent {
                 } else {
                     OfferKind::ReInvite
                 };
+                if s.timer.is_some() && self.reject_small_interval(now, tx, &req) {
+                    return;
+                }
+                let Some(s) = self.sessions.get_mut(&id) else {
+                    return;
+                };
                 if s.our_offer.is_some() || s.their_offer.is_some() {
                     // Glare: we have an offer outstanding (RFC 3261 §14.2).
                     let mut resp = Response::for_request(&req, StatusCode(491));
@@ -1288,8 +1631,21 @@ impl UserAgent {
                     d.refresh_target(&req.headers);
                 }
                 let body = Body::from_message(&req.headers, &req.body);
+                // A session refresh (RFC 4028): no new offer, or the last one
+                // again. Answered here with our last description; the
+                // application hears nothing.
+                let refresh = s.timer.is_some() && (body.is_none() || body == s.last_remote);
+                let our_last = if body.is_none() && kind == OfferKind::Update {
+                    None
+                } else {
+                    s.last_local.clone()
+                };
                 s.their_offer = Some((tx, kind, req));
-                self.emit(id, SessionEvent::Offer { body });
+                if refresh {
+                    let _ = self.accept_offer(now, id, our_last);
+                } else {
+                    self.emit(id, SessionEvent::Offer { body });
+                }
             }
             Method::Prack => self.on_prack(now, id, tx, &req),
             _ => {
@@ -1365,6 +1721,7 @@ impl UserAgent {
             s.reinvite_ack_seq = None;
             s.retransmit = None;
         }
+        self.arm_session(id);
     }
 
     /// A CANCEL: 200 to it, and 487 to the INVITE it cancels if unanswered.
@@ -1418,6 +1775,7 @@ impl UserAgent {
             }
         }
         self.reliable_provisional_timer(now, id);
+        self.refresh_timer(now, id);
         let Some(s) = self.sessions.get_mut(&id) else {
             return;
         };
@@ -1458,6 +1816,48 @@ impl UserAgent {
         }
     }
 
+    /// Session timer (RFC 4028): the refresher refreshes at half the
+    /// interval (UPDATE without body when the peer allows it, else a
+    /// re-INVITE with our last description); without a successful refresh
+    /// either side sends BYE at the expiry minus min(32 s, interval/3).
+    fn refresh_timer(&mut self, now: Instant, id: SessionId) {
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        let Some(t) = s.timer.as_mut() else {
+            return;
+        };
+        if t.expire_at <= now {
+            let _ = self.send_bye(now, id);
+            self.end(id, EndReason::SessionExpired);
+            return;
+        }
+        if t.refresh_at.is_none_or(|r| r > now) {
+            return;
+        }
+        if s.phase != Phase::Established
+            || s.our_offer.is_some()
+            || s.their_offer.is_some()
+            || s.glare_retry_at.is_some()
+        {
+            // Another offer is in progress; its 2xx refreshes the session too.
+            t.refresh_at = Some(now + Duration::from_secs(1));
+            return;
+        }
+        t.refresh_at = None;
+        let (kind, body) = if s.peer_allows_update {
+            (OfferKind::Update, None)
+        } else {
+            (OfferKind::ReInvite, s.last_local.clone())
+        };
+        s.refreshing = true;
+        if self.send_offer(now, id, kind, body).is_err() {
+            if let Some(s) = self.sessions.get_mut(&id) {
+                s.refreshing = false;
+            }
+        }
+    }
+
     /// Sessions whose timers are due (popped from the timer heap).
     pub(super) fn due_sessions(&mut self, now: Instant) -> Vec<SessionId> {
         let mut due = Vec::new();
@@ -1481,13 +1881,19 @@ impl UserAgent {
         self.prune_session_timers();
     }
 
-    /// Drops heap entries of ended sessions or changed timers.
+    /// Drops heap entries of ended sessions or changed timers; a session
+    /// whose timer moved gets its current one back into the heap, so a
+    /// timer cleared without `arm_session` never hides a later one.
     pub(super) fn prune_session_timers(&mut self) {
         while let Some(std::cmp::Reverse((at, id))) = self.session_timers.peek().copied() {
-            if self.sessions.get(&id).and_then(|s| s.next_timer()) == Some(at) {
+            let current = self.sessions.get(&id).and_then(|s| s.next_timer());
+            if current == Some(at) {
                 break;
             }
             self.session_timers.pop();
+            if let Some(c) = current {
+                self.session_timers.push(std::cmp::Reverse((c, id)));
+            }
         }
     }
 

@@ -23,7 +23,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
 
-pub use call::{Body, EndReason, InviteConfig, SessionEvent, SessionId};
+pub use call::{Body, EndReason, InviteConfig, SessionEvent, SessionId, SessionTimerConfig};
 pub use register::{KeepAlive, RegisterConfig, RegistrationId, RegistrationState};
 
 use crate::error::Error;
@@ -50,6 +50,9 @@ pub struct UaConfig {
     pub local: Vec<(Transport, SocketAddr)>,
     /// Seed for tags, branches and Call-IDs (the driver seeds from the OS).
     pub seed: u64,
+    /// Session timers (RFC 4028) for INVITE sessions; `None` turns them off
+    /// (no `Supported: timer`, no Session-Expires, no refreshes).
+    pub session_timer: Option<SessionTimerConfig>,
 }
 
 impl UaConfig {
@@ -61,6 +64,7 @@ impl UaConfig {
             policy: UasPolicy::default(),
             local: vec![(transport, local)],
             seed,
+            session_timer: Some(SessionTimerConfig::default()),
         }
     }
 }
