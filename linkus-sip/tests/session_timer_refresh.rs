@@ -448,12 +448,10 @@ fn interval_below_min_se_gets_422_and_the_uac_retries_with_min_se() {
     assert_eq!(p.requests(true, Method::Update).len(), 1, "refresh at 45 s");
 }
 
-#[test]
-fn the_callee_refreshes_when_the_caller_asks_it_to() {
+/// Alice calls Bob asking him to refresh (`refresher=uas`); with
+/// `allow_update` false her INVITE's Allow lists no UPDATE.
+fn callee_refresher(allow_update: bool) -> Pair {
     let mut p = Pair::new(ua(ALICE, 1, timers(120, 90)), ua(BOB, 2, timers(1800, 90)));
-    // Alice's INVITE asks Bob to refresh.
-    p.bob_answers = true;
-    let mut first = true;
     let alice_cfg = InviteConfig {
         target: Uri::parse(&format!("sip:bob@{BOB}")).unwrap(),
         from: NameAddr::new(Uri::parse(&format!("sip:alice@{ALICE}")).unwrap()),
@@ -466,20 +464,21 @@ fn the_callee_refreshes_when_the_caller_asks_it_to() {
     };
     let now = p.now;
     p.alice.invite(now, alice_cfg).unwrap();
-    // Rewrite the INVITE on its way: Session-Expires: 120;refresher=uas.
     let mut invite = None;
     while let Some(o) = p.alice.poll_output() {
         if let UaOutput::Transmit { bytes, .. } = o {
-            if first {
-                let Message::Request(mut r) = Message::parse(&bytes).unwrap() else {
-                    panic!()
-                };
+            let Message::Request(mut r) = Message::parse(&bytes).unwrap() else {
+                panic!()
+            };
+            r.headers
+                .set(HeaderName::SessionExpires, "120;refresher=uas")
+                .unwrap();
+            if !allow_update {
                 r.headers
-                    .set(HeaderName::SessionExpires, "120;refresher=uas")
+                    .set(HeaderName::Allow, "INVITE, ACK, BYE, CANCEL")
                     .unwrap();
-                invite = Some(r);
-                first = false;
             }
+            invite.get_or_insert(r);
         }
     }
     p.bob
@@ -491,30 +490,57 @@ fn the_callee_refreshes_when_the_caller_asks_it_to() {
         .find(|r| r.status == StatusCode(200))
         .unwrap();
     assert_eq!(se(&ok.headers).as_deref(), Some("120;refresher=uas"));
+    p
+}
+
+#[test]
+fn the_callee_refreshes_when_the_caller_asks_it_to() {
+    let mut p = callee_refresher(true);
     p.run_for(Duration::from_secs(200));
     let times: Vec<u64> = p
         .requests(false, Method::Update)
         .iter()
         .map(|(at, _)| at.as_secs())
         .collect();
-    assert_eq!(
-        times,
-        vec![60, 120, 180],
-        "{:#?}",
-        p.wire
-            .iter()
-            .map(|w| (
-                w.at,
-                w.by_alice,
-                String::from_utf8_lossy(&w.msg.to_bytes())
-                    .lines()
-                    .next()
-                    .unwrap()
-                    .to_owned()
-            ))
-            .collect::<Vec<_>>()
-    );
+    assert_eq!(times, vec![60, 120, 180]);
     assert!(p.requests(true, Method::Update).is_empty());
+    assert_eq!(ended(&p.alice_events), None);
+    assert_eq!(ended(&p.bob_events), None);
+}
+
+#[test]
+fn a_reinvite_repeating_the_last_sdp_is_answered_by_the_core() {
+    let mut p = callee_refresher(false);
+    p.run_for(Duration::from_secs(200));
+    let reinvites: Vec<(u64, Request)> = p
+        .requests(false, Method::Invite)
+        .into_iter()
+        .map(|(at, r)| (at.as_secs(), r))
+        .collect();
+    assert_eq!(
+        reinvites.iter().map(|(at, _)| *at).collect::<Vec<_>>(),
+        vec![60, 120, 180]
+    );
+    for (_, r) in &reinvites {
+        assert_eq!(r.body, b"v=0 answer", "Bob's last SDP");
+    }
+    // Alice answered each with her last SDP, and Bob ACKed.
+    let oks: Vec<Response> = p
+        .responses(true, Method::Invite)
+        .into_iter()
+        .filter(|r| r.status == StatusCode(200))
+        .collect();
+    assert_eq!(oks.len(), 3);
+    assert!(oks.iter().all(|r| r.body == b"v=0 offer"));
+    assert!(
+        oks.iter()
+            .all(|r| se(&r.headers).as_deref() == Some("120;refresher=uac"))
+    );
+    assert_eq!(p.requests(false, Method::Ack).len(), 3);
+    assert_eq!(
+        offer_events(&p.alice_events) + offer_events(&p.bob_events),
+        0
+    );
     assert_eq!(ended(&p.alice_events), None);
     assert_eq!(ended(&p.bob_events), None);
 }

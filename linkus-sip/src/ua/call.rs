@@ -575,6 +575,9 @@ impl UserAgent {
         let tx = self.uas_invite_tx(id)?;
         if !reliable {
             self.tl.send_response(now, tx, resp)?;
+            if let (Some(s), Some(b)) = (self.sessions.get_mut(&id), body) {
+                s.last_local = Some(b);
+            }
             self.pump(now);
             return Ok(());
         }
@@ -598,6 +601,9 @@ impl UserAgent {
             .is_some_and(|d| d.peer.transport.is_reliable());
         self.tl.send_response(now, tx, resp.clone())?;
         if let Some(s) = self.sessions.get_mut(&id) {
+            if body.is_some() {
+                s.last_local = body.clone();
+            }
             s.next_rseq = rseq.wrapping_add(1).max(1);
             s.rel_out = Some(ReliableProvisional {
                 rseq,
@@ -1082,6 +1088,10 @@ impl UserAgent {
             }
             let cancel = s.cancel_wanted;
             let body = Body::from_message(&resp.headers, &resp.body);
+            if body.is_some() {
+                // Early media SDP: the answer when the 2xx repeats none.
+                s.last_remote = body.clone();
+            }
             self.emit(id, SessionEvent::Progress { status, body });
             if cancel {
                 let _ = self.send_cancel(now, id);
