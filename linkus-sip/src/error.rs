@@ -98,6 +98,9 @@ pub enum Error {
     /// TLS could not be set up or the handshake failed (driver only).
     #[error("TLS: {0}")]
     Tls(TlsError),
+    /// A DNS lookup failed or its response is malformed (driver only).
+    #[error("DNS: {0}")]
+    Dns(DnsError),
     /// The driver task has stopped.
     #[error("the SIP endpoint has shut down")]
     Shutdown,
@@ -203,4 +206,72 @@ pub enum TlsError {
     /// The handshake failed (certificate not trusted, name mismatch, protocol error).
     #[error("handshake failed: {0:?}")]
     Handshake(std::io::ErrorKind),
+}
+
+/// What went wrong with a DNS lookup (the driver's DNS client, RFC 1035).
+///
+/// Malformed responses are reported with these typed errors; the parser
+/// never panics on network input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DnsError {
+    /// The name cannot be put in a query: empty label, label longer than 63
+    /// bytes, name longer than 255 bytes, or non-ASCII (use punycode).
+    #[error("invalid domain name")]
+    InvalidName,
+    /// The message ends before a field it announces (header, name, record, RDATA).
+    #[error("message shorter than its contents")]
+    OutOfBounds,
+    /// A compression pointer does not point strictly before the name that
+    /// holds it (how pointer loops are made), or pointers nest too deep.
+    #[error("compression pointer loop")]
+    PointerLoop,
+    /// A label type other than a plain label or a pointer (0x40/0x80 prefixes).
+    #[error("unsupported label type")]
+    BadLabel,
+    /// A decoded name longer than 255 bytes.
+    #[error("name longer than 255 bytes")]
+    NameTooLong,
+    /// A record's RDATA does not match its type (e.g. an A record not 4 bytes long).
+    #[error("malformed resource record")]
+    BadRecord,
+    /// The message is a query, or not a standard query's response.
+    #[error("not a response to a standard query")]
+    NotAResponse,
+    /// The response's id is not the query's (stale or spoofed; the client
+    /// keeps waiting for the right one).
+    #[error("response id {got:#06x} does not match query id {expected:#06x}")]
+    IdMismatch {
+        /// The query's id.
+        expected: u16,
+        /// The response's id.
+        got: u16,
+    },
+    /// The response's question is not the query's.
+    #[error("response question does not match the query")]
+    QuestionMismatch,
+    /// The response has the TC bit: it did not fit in a datagram (there is
+    /// no TCP fallback).
+    #[error("truncated response (TC)")]
+    Truncated,
+    /// The name does not exist (RCODE 3, NXDOMAIN).
+    #[error("no such domain")]
+    NxDomain,
+    /// Another error RCODE (1 FORMERR, 2 SERVFAIL, 4 NOTIMP, 5 REFUSED, ...).
+    #[error("server answered RCODE {0}")]
+    Rcode(u8),
+    /// No nameserver answered in time, after the retry.
+    #[error("no answer from the nameservers in time")]
+    Timeout,
+    /// No nameserver is configured.
+    #[error("no nameserver configured")]
+    NoNameserver,
+    /// This resolver does not do SRV lookups (the default of
+    /// `Resolver::resolve_srv`).
+    #[error("SRV lookups are not supported by this resolver")]
+    NotSupported,
+    /// The SRV record set says the service is decidedly not available at
+    /// this domain (a single record with target `.`, RFC 2782).
+    #[error("service not available at this domain (SRV target \".\")")]
+    ServiceUnavailable,
 }

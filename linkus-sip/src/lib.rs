@@ -39,4 +39,4 @@ pub mod message;
 pub mod transaction;
 pub mod ua;
 
-pub use error::{Error, StartLineError, TlsError, UriError};
+pub use error::{DnsError, Error, StartLineError, TlsError, UriError};

@@ -2,6 +2,11 @@
 //! socket, the TCP listener and connections, TLS connections, and the
 //! timers, and feeds the sans-IO [`UserAgent`] with bytes and time.
 //!
+//! Servers are found through a [`Resolver`]: A/AAAA by default, and SRV
+//! records as RFC 3263 §4.2 does with [`Endpoint::resolve_service`] (or
+//! [`EndpointBuilder::srv_lookup`]) and a resolver that does SRV, such as
+//! [`DnsResolver`] (its DNS client is in [`dns`]).
+//!
 //! ```no_run
 //! use linkus_sip::driver::Endpoint;
 //! use linkus_sip::message::Uri;
@@ -27,6 +32,7 @@
     reason = "the driver is where the clock is read and where tasks sleep"
 )]
 
+pub mod dns;
 mod resolver;
 mod tls;
 
@@ -39,10 +45,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{mpsc, oneshot};
 
-pub use resolver::{BoxFuture, Resolver, StaticResolver, SystemResolver};
+pub use resolver::{BoxFuture, DnsResolver, Resolver, SrvTarget, StaticResolver, SystemResolver};
 pub use tls::TlsConfig;
 
-use crate::error::{Error, TlsError};
+use crate::error::{DnsError, Error, TlsError};
 use crate::message::typed::Transport;
 use crate::message::{Framed, StreamFramer, Uri};
 use crate::transaction::Peer;
@@ -64,6 +70,7 @@ pub struct EndpointBuilder {
     seed: Option<u64>,
     resolver: Arc<dyn Resolver>,
     advertise: HashMap<Transport, SocketAddr>,
+    srv: bool,
 }
 
 impl std::fmt::Debug for EndpointBuilder {
@@ -115,6 +122,18 @@ impl EndpointBuilder {
     #[must_use]
     pub fn resolver(mut self, r: impl Resolver) -> Self {
         self.resolver = Arc::new(r);
+        self
+    }
+
+    /// Locate servers with SRV records (RFC 3263 §4.2) in
+    /// [`Endpoint::resolve`] and [`Endpoint::register`] when the server
+    /// string is a domain name without a port (default off: a name is then
+    /// resolved to A/AAAA on port 5060, or 5061 for TLS). Needs a resolver
+    /// that does SRV, such as [`DnsResolver`]; with one that does not, the
+    /// lookup falls back to A/AAAA. See [`Endpoint::resolve_service`].
+    #[must_use]
+    pub fn srv_lookup(mut self, on: bool) -> Self {
+        self.srv = on;
         self
     }
 
@@ -217,6 +236,7 @@ impl EndpointBuilder {
                 local,
                 bound,
                 resolver: self.resolver,
+                srv: self.srv,
                 join: std::sync::Mutex::new(Some(join)),
             },
             ev_rx,
@@ -238,6 +258,7 @@ pub struct Endpoint {
     local: Vec<(Transport, SocketAddr)>,
     bound: Vec<(Transport, SocketAddr)>,
     resolver: Arc<dyn Resolver>,
+    srv: bool,
     join: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
@@ -260,6 +281,7 @@ impl Endpoint {
             seed: None,
             resolver: Arc::new(SystemResolver),
             advertise: HashMap::new(),
+            srv: false,
         }
     }
 
@@ -298,23 +320,127 @@ impl Endpoint {
             .map_err(|_| Error::Shutdown)
     }
 
-    /// Resolves `server` (`host[:port]`) to the peer for `transport`.
+    /// Resolves `server` (`host[:port]`) to the peer for `transport`: the
+    /// host's first address (of the UDP socket's family, for UDP).
+    ///
+    /// With [`EndpointBuilder::srv_lookup`] on, a domain name without a port
+    /// goes through [`Endpoint::resolve_service`] instead.
     pub async fn resolve(&self, server: &str, transport: &Transport) -> Result<Peer, Error> {
-        let default_port = if matches!(transport, Transport::Tls) {
-            5061
-        } else {
-            5060
-        };
-        let (host, port) = split_host_port(server, default_port)?;
+        let default_port = default_port(transport);
+        let (host, port, explicit) = split_host_port(server, default_port)?;
+        if self.srv && !explicit && host.parse::<std::net::IpAddr>().is_err() {
+            return self.resolve_service(server, transport).await;
+        }
         let addrs = self.resolver.resolve(&host, port).await?;
-        let addr = addrs
-            .first()
-            .copied()
+        let addr = self
+            .pick(&addrs, transport)
             .ok_or(Error::Io(std::io::ErrorKind::NotFound))?;
+        self.peer(addr, transport, host).await
+    }
+
+    /// Locates the server of `domain` for `transport` as RFC 3263 §4.2 does:
+    /// asks the SRV records of `_sip._udp.domain` (UDP), `_sip._tcp.domain`
+    /// (TCP) or `_sips._tcp.domain` (TLS) and takes the first target, in
+    /// the resolver's order (priority, then weight), that has an address.
+    /// Without SRV records (none, NXDOMAIN, or a resolver without SRV
+    /// support) it falls back to the A/AAAA records of `domain` on port 5060
+    /// (5061 for TLS). Other failures of the SRV lookup (timeout, SERVFAIL,
+    /// truncated or malformed response) are returned, not papered over.
+    ///
+    /// With TLS, the certificate is checked against `domain`, not against
+    /// the SRV target (RFC 5922 §4.1: the target is not trusted input).
+    ///
+    /// A `domain` with a port, or an IP address, has no SRV lookup (§4.2):
+    /// it is resolved as [`Endpoint::resolve`] does without SRV. Only the
+    /// first usable target is returned; failing over to the next target when
+    /// a request times out is not done.
+    pub async fn resolve_service(
+        &self,
+        domain: &str,
+        transport: &Transport,
+    ) -> Result<Peer, Error> {
+        let default_port = default_port(transport);
+        let (host, port, explicit) = split_host_port(domain, default_port)?;
+        if explicit || host.parse::<std::net::IpAddr>().is_ok() {
+            let addrs = self.resolver.resolve(&host, port).await?;
+            let addr = self
+                .pick(&addrs, transport)
+                .ok_or(Error::Io(std::io::ErrorKind::NotFound))?;
+            return self.peer(addr, transport, host).await;
+        }
+        let service = match transport {
+            Transport::Udp => "_sip._udp",
+            Transport::Tcp => "_sip._tcp",
+            Transport::Tls => "_sips._tcp",
+            _ => return Err(Error::InvalidValue("unsupported transport")),
+        };
+        let name = format!("{service}.{}", host.trim_end_matches('.'));
+        let targets = match self.resolver.resolve_srv(&name).await {
+            Ok(t) => t,
+            Err(Error::Dns(DnsError::NotSupported)) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        let targets: Vec<SrvTarget> = targets
+            .into_iter()
+            .filter(|t| !t.target.is_empty() && t.target != ".")
+            .collect();
+        let addr = if targets.is_empty() {
+            let addrs = self.resolver.resolve(&host, default_port).await?;
+            self.pick(&addrs, transport)
+        } else {
+            let mut found = None;
+            let mut last = Error::Io(std::io::ErrorKind::NotFound);
+            for t in &targets {
+                let addrs = if t.addrs.is_empty() {
+                    match self.resolver.resolve(&t.target, t.port).await {
+                        Ok(a) => a,
+                        Err(e) => {
+                            last = e;
+                            continue;
+                        }
+                    }
+                } else {
+                    t.addrs
+                        .iter()
+                        .map(|ip| SocketAddr::new(*ip, t.port))
+                        .collect()
+                };
+                found = self.pick(&addrs, transport);
+                if found.is_some() {
+                    break;
+                }
+            }
+            Some(found.ok_or(last)?)
+        };
+        let addr = addr.ok_or(Error::Io(std::io::ErrorKind::NotFound))?;
+        self.peer(addr, transport, host).await
+    }
+
+    /// The address to use among `addrs`: for UDP, the first of the family
+    /// of the bound UDP socket (an IPv4 socket cannot reach IPv6); else the first.
+    fn pick(&self, addrs: &[SocketAddr], transport: &Transport) -> Option<SocketAddr> {
+        let udp = self.local_addr(&Transport::Udp);
+        match (transport, udp) {
+            (Transport::Udp, Some(local)) => addrs
+                .iter()
+                .find(|a| a.is_ipv4() == local.is_ipv4())
+                .or(addrs.first())
+                .copied(),
+            _ => addrs.first().copied(),
+        }
+    }
+
+    /// The peer at `addr`; for TLS, remembers `tls_name` as the name to
+    /// check the server's certificate against.
+    async fn peer(
+        &self,
+        addr: SocketAddr,
+        transport: &Transport,
+        tls_name: String,
+    ) -> Result<Peer, Error> {
         if matches!(transport, Transport::Tls) {
-            let name = host.clone();
             self.run(move |_, _, st| {
-                st.tls_names.insert(addr, name);
+                st.tls_names.insert(addr, tls_name);
             })
             .await?;
         }
@@ -341,6 +467,10 @@ impl Endpoint {
 
     /// Registers `aor` at `server` (`host[:port]`) over `transport`, with
     /// digest credentials `(username, password)` if the server challenges.
+    ///
+    /// The server is located by [`Endpoint::resolve`]: with
+    /// [`EndpointBuilder::srv_lookup`] on and no port in `server`, through
+    /// its SRV records (RFC 3263), else through A/AAAA.
     pub async fn register(
         &self,
         server: &str,
@@ -382,26 +512,44 @@ impl Endpoint {
     }
 }
 
-fn split_host_port(server: &str, default_port: u16) -> Result<(String, u16), Error> {
+fn default_port(transport: &Transport) -> u16 {
+    if matches!(transport, Transport::Tls) {
+        5061
+    } else {
+        5060
+    }
+}
+
+/// `host[:port]` → (host, port, whether the port was given).
+fn split_host_port(server: &str, default_port: u16) -> Result<(String, u16, bool), Error> {
     if let Ok(a) = server.parse::<SocketAddr>() {
-        return Ok((a.ip().to_string(), a.port()));
+        return Ok((a.ip().to_string(), a.port(), true));
+    }
+    // A bare IPv6 address: its colons are not a port separator.
+    if let Ok(ip) = server.parse::<std::net::Ipv6Addr>() {
+        return Ok((ip.to_string(), default_port, false));
     }
     if let Some(rest) = server.strip_prefix('[') {
         let (h, p) = rest
             .split_once(']')
             .ok_or(Error::InvalidValue("server address"))?;
-        let port = match p.strip_prefix(':') {
-            Some(p) => p.parse().map_err(|_| Error::InvalidValue("server port"))?,
-            None => default_port,
+        return match p.strip_prefix(':') {
+            Some(p) => Ok((
+                h.to_owned(),
+                p.parse().map_err(|_| Error::InvalidValue("server port"))?,
+                true,
+            )),
+            None if p.is_empty() => Ok((h.to_owned(), default_port, false)),
+            None => Err(Error::InvalidValue("server address")),
         };
-        return Ok((h.to_owned(), port));
     }
     match server.rsplit_once(':') {
         Some((h, p)) => Ok((
             h.to_owned(),
             p.parse().map_err(|_| Error::InvalidValue("server port"))?,
+            true,
         )),
-        None => Ok((server.to_owned(), default_port)),
+        None => Ok((server.to_owned(), default_port, false)),
     }
 }
 
@@ -673,4 +821,27 @@ async fn conn_task<S: AsyncRead + AsyncWrite + Unpin>(
     }
     let _ = wr.shutdown().await;
     let _ = frame_tx.send(StreamEvent::Closed(peer));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_host_port;
+
+    #[test]
+    fn host_port_splitting() {
+        let s = |x: &str| split_host_port(x, 5060);
+        let ok = |h: &str, p, explicit| Ok((h.to_owned(), p, explicit));
+        assert_eq!(s("example.com"), ok("example.com", 5060, false));
+        assert_eq!(s("example.com:5070"), ok("example.com", 5070, true));
+        assert_eq!(s("192.0.2.1"), ok("192.0.2.1", 5060, false));
+        assert_eq!(s("192.0.2.1:5080"), ok("192.0.2.1", 5080, true));
+        assert_eq!(s("[::1]"), ok("::1", 5060, false));
+        assert_eq!(s("[::1]:5090"), ok("::1", 5090, true));
+        // A bare IPv6 address: no port in it (was read as port 1).
+        assert_eq!(s("::1"), ok("::1", 5060, false));
+        assert_eq!(s("2001:db8::1"), ok("2001:db8::1", 5060, false));
+        assert!(s("example.com:x").is_err());
+        assert!(s("[::1]x").is_err());
+        assert!(s("[::1").is_err());
+    }
 }
