@@ -83,9 +83,11 @@ use linkus_sip::ua::{EndReason, InviteConfig, SessionId};
 use linkus_testkit::sipp::scenario_path;
 use tokio::sync::mpsc::UnboundedReceiver;
 
+/// Waits for the session's next event. 40 s covers a transaction's whole
+/// retransmission window (64·T1 = 32 s) under SIPp's random loss.
 async fn call_event(ev: &mut UnboundedReceiver<UaEvent>, s: SessionId) -> SessionEvent {
     loop {
-        match tokio::time::timeout(Duration::from_secs(15), ev.recv())
+        match tokio::time::timeout(Duration::from_secs(40), ev.recv())
             .await
             .expect("event in time")
             .expect("alive")
