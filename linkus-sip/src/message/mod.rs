@@ -44,6 +44,7 @@ pub mod typed;
 mod uri;
 mod verdict;
 
+use std::borrow::Cow;
 use std::fmt;
 
 pub use framing::{Framed, StreamFramer};
@@ -152,7 +153,7 @@ pub struct Request {
     /// Request-URI.
     pub uri: Uri,
     /// Version as written (`SIP/2.0`).
-    pub version: String,
+    pub version: Cow<'static, str>,
     /// Header fields.
     pub headers: Headers,
     /// Body octets.
@@ -163,11 +164,11 @@ pub struct Request {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
     /// Version as written (`SIP/2.0`).
-    pub version: String,
+    pub version: Cow<'static, str>,
     /// Status code.
     pub status: StatusCode,
     /// Reason phrase (may be empty).
-    pub reason: String,
+    pub reason: Cow<'static, str>,
     /// Header fields.
     pub headers: Headers,
     /// Body octets.
@@ -436,7 +437,7 @@ impl Response {
         Response {
             version: "SIP/2.0".into(),
             status,
-            reason: status.default_reason().to_owned(),
+            reason: status.default_reason().into(),
             headers,
             body: Vec::new(),
         }

@@ -3,6 +3,8 @@
 
 use std::sync::LazyLock;
 
+use std::borrow::Cow;
+
 use memchr::memmem;
 
 use super::headers::{HeaderName, Headers};
@@ -353,7 +355,7 @@ pub(crate) fn parse_headers(text_block: &str, limits: &Limits) -> Result<Headers
 }
 
 /// `Method SP Request-URI SP SIP-Version`, exactly one SP each.
-fn parse_request_line(line: &str) -> Result<(Method, Uri, String), Error> {
+fn parse_request_line(line: &str) -> Result<(Method, Uri, Cow<'static, str>), Error> {
     if line.ends_with([' ', '\t']) {
         return Err(StartLineError::TrailingWhitespace.into());
     }
@@ -384,7 +386,16 @@ fn parse_request_line(line: &str) -> Result<(Method, Uri, String), Error> {
             return Err(StartLineError::HeadersInRequestUri.into());
         }
     }
-    Ok((method, uri, version.to_owned()))
+    Ok((method, uri, version_text(version)))
+}
+
+/// `SIP/2.0` as written; the usual spelling costs no allocation.
+fn version_text(version: &str) -> Cow<'static, str> {
+    if version == "SIP/2.0" {
+        Cow::Borrowed("SIP/2.0")
+    } else {
+        Cow::Owned(version.to_owned())
+    }
 }
 
 fn check_version(version: &str) -> Result<(), Error> {
@@ -409,7 +420,9 @@ fn check_version(version: &str) -> Result<(), Error> {
 }
 
 /// `SIP-Version SP Status-Code SP Reason-Phrase`.
-fn parse_status_line(line: &str) -> Result<(String, StatusCode, String), Error> {
+fn parse_status_line(
+    line: &str,
+) -> Result<(Cow<'static, str>, StatusCode, Cow<'static, str>), Error> {
     let (version, rest) = line.split_once(' ').ok_or(StartLineError::Malformed)?;
     check_version(version)?;
     let (code, reason) = match rest.split_once(' ') {
@@ -428,5 +441,12 @@ fn parse_status_line(line: &str) -> Result<(String, StatusCode, String), Error> 
     if reason.bytes().any(|b| b < 0x20 && b != b'\t' || b == 0x7f) {
         return Err(StartLineError::InvalidReasonPhrase.into());
     }
-    Ok((version.to_owned(), StatusCode(status), reason.to_owned()))
+    let status = StatusCode(status);
+    // The usual phrase costs no allocation.
+    let reason = if reason == status.default_reason() {
+        Cow::Borrowed(status.default_reason())
+    } else {
+        Cow::Owned(reason.to_owned())
+    };
+    Ok((version_text(version), status, reason))
 }

@@ -31,14 +31,14 @@ impl Uri {
         if !is_scheme(scheme) {
             return Err(UriError::Scheme.into());
         }
-        if s.bytes().any(|b| b <= b' ' || b == 0x7f) {
-            return Err(UriError::Character.into());
-        }
         let rest = &s[colon + 1..];
+        // sip:/sips: check their characters in the one scan of parse_parts.
         if text::eq_ic(scheme, "sip") {
             SipUri::parse_parts(false, rest).map(Uri::Sip)
         } else if text::eq_ic(scheme, "sips") {
             SipUri::parse_parts(true, rest).map(Uri::Sip)
+        } else if s.bytes().any(|b| b <= b' ' || b == 0x7f) {
+            Err(UriError::Character.into())
         } else if text::eq_ic(scheme, "tel") {
             TelUri::parse_number(rest).map(Uri::Tel)
         } else {
@@ -280,10 +280,26 @@ impl SipUri {
     }
 
     fn parse_parts(secure: bool, s: &str) -> Result<SipUri, Error> {
-        // userinfo: '@' cannot appear unescaped in host, params or headers.
-        let (userinfo, rest) = match text::find_byte(s, b'@') {
-            Some(i) => (Some(&s[..i]), &s[i + 1..]),
-            None => (None, s),
+        // One scan finds the first '@' (userinfo: '@' cannot appear unescaped
+        // in host, params or headers), then the first '?' and the first ';'
+        // before it in what follows, and rejects whitespace and controls.
+        let (mut at, mut semi, mut question) = (None, None, None);
+        for (i, &c) in s.as_bytes().iter().enumerate() {
+            match c {
+                0..=b' ' | 0x7f => return Err(UriError::Character.into()),
+                b'@' if at.is_none() => {
+                    at = Some(i);
+                    semi = None;
+                    question = None;
+                }
+                b'?' if question.is_none() => question = Some(i),
+                b';' if semi.is_none() && question.is_none() => semi = Some(i),
+                _ => {}
+            }
+        }
+        let (userinfo, rest, base) = match at {
+            Some(i) => (Some(&s[..i]), &s[i + 1..], i + 1),
+            None => (None, s, 0),
         };
         let (user, password) = match userinfo {
             None => (None, None),
@@ -303,12 +319,15 @@ impl SipUri {
                 (Some(u.to_owned()), p.map(str::to_owned))
             }
         };
-        let (before_headers, headers_part) = match text::find_byte(rest, b'?') {
-            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        let (before_headers, headers_part) = match question {
+            Some(i) => (&rest[..i - base], Some(&rest[i - base + 1..])),
             None => (rest, None),
         };
-        let (hostport, params_part) = match text::find_byte(before_headers, b';') {
-            Some(i) => (&before_headers[..i], Some(&before_headers[i + 1..])),
+        let (hostport, params_part) = match semi {
+            Some(i) => (
+                &before_headers[..i - base],
+                Some(&before_headers[i - base + 1..]),
+            ),
             None => (before_headers, None),
         };
         let (host, port) = parse_hostport(hostport)?;
