@@ -281,3 +281,74 @@ async fn baresip_calls_us_through_kamailio_and_hangs_up() {
     );
     ep.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn message_through_kamailio_uses_the_account_credentials() {
+    use linkus_sip::message::Method;
+    use linkus_sip::message::typed::MediaType;
+    use linkus_sip::ua::RequestConfig;
+
+    let kam = Kamailio::start().unwrap();
+    let mut phone = Baresip::builder("1008", kam.password("1008").unwrap(), kam.udp_addr())
+        .start()
+        .unwrap();
+    phone.wait_registered(WAIT).unwrap();
+    let (ep, mut ev) = endpoint(Transport::Udp, None).await;
+    let (reg, state) = register(
+        &kam,
+        &ep,
+        &mut ev,
+        "1007",
+        Transport::Udp,
+        kam.password("1007").unwrap(),
+    )
+    .await;
+    assert!(
+        matches!(state, RegistrationState::Registered { .. }),
+        "{state:?}"
+    );
+    let peer = ep
+        .resolve(&kam.udp_addr().to_string(), &Transport::Udp)
+        .await
+        .unwrap();
+    let cfg = RequestConfig {
+        method: Method::Message,
+        target: Uri::parse(&format!("sip:1008@{}", kam.domain())).unwrap(),
+        from: NameAddr::new(Uri::parse(&format!("sip:1007@{}", kam.domain())).unwrap()),
+        to: None,
+        peer,
+        route: Vec::new(),
+        body: Some(Body {
+            content_type: MediaType::new("text", "plain"),
+            bytes: b"hello from linkus".to_vec(),
+        }),
+        extra_headers: Vec::new(),
+        account: Some(reg),
+        credentials: None,
+    };
+    let id = ep
+        .with_ua(move |ua, now| ua.send_request(now, cfg))
+        .await
+        .unwrap()
+        .unwrap();
+    let status = loop {
+        match timeout(WAIT, ev.recv())
+            .await
+            .expect("answer in time")
+            .expect("alive")
+        {
+            UaEvent::RequestAnswered { request, response } if request == id => {
+                break response.status.0;
+            }
+            UaEvent::RequestFailed { request, .. } if request == id => panic!("MESSAGE failed"),
+            _ => {}
+        }
+    };
+    // Kamailio challenged and relayed; baresip answered (not a 401/407/403).
+    assert!(
+        (200..300).contains(&status),
+        "status {status}\n{}",
+        kam.log()
+    );
+    ep.shutdown().await;
+}

@@ -18,6 +18,7 @@ mod call;
 mod dialog;
 mod ids;
 mod register;
+mod request;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -25,6 +26,7 @@ use std::time::Instant;
 
 pub use call::{Body, EndReason, InviteConfig, SessionEvent, SessionId, SessionTimerConfig};
 pub use register::{KeepAlive, RegisterConfig, RegistrationId, RegistrationState};
+pub use request::{RequestConfig, RequestId};
 
 use crate::error::Error;
 use crate::message::typed::{self, Transport};
@@ -80,6 +82,22 @@ pub enum UaEvent {
         /// Its new state.
         state: RegistrationState,
     },
+    /// The final response to a request sent with [`UserAgent::send_request`]
+    /// (challenges were answered first).
+    RequestAnswered {
+        /// Which request.
+        request: RequestId,
+        /// Its final response.
+        response: Response,
+    },
+    /// A request sent with [`UserAgent::send_request`] got no final
+    /// response (timer F) or could not be sent.
+    RequestFailed {
+        /// Which request.
+        request: RequestId,
+        /// True for a transport failure, false for a timeout.
+        transport_error: bool,
+    },
     /// A new incoming call: answer it with [`UserAgent::progress`],
     /// [`UserAgent::answer`] or [`UserAgent::reject`].
     IncomingCall {
@@ -131,6 +149,7 @@ enum Owner {
     Bye(SessionId),
     Offer(SessionId),
     Prack(SessionId),
+    Request(RequestId),
 }
 
 /// The sans-IO SIP user agent.
@@ -142,6 +161,8 @@ pub struct UserAgent {
     next_reg: u64,
     registrations: HashMap<RegistrationId, Registration>,
     next_session: u64,
+    next_request: u64,
+    requests: HashMap<RequestId, request::Pending>,
     sessions: Sessions,
     /// Session timers (2xx retransmission, glare retry) as (due, session);
     /// stale entries are skipped when due.
@@ -161,6 +182,8 @@ impl UserAgent {
             next_reg: 1,
             registrations: HashMap::new(),
             next_session: 1,
+            next_request: 1,
+            requests: HashMap::new(),
             sessions: HashMap::new(),
             session_timers: std::collections::BinaryHeap::new(),
             dialogs: HashMap::new(),
@@ -331,6 +354,7 @@ impl UserAgent {
                 Some(Owner::Bye(sid)) if response.status.is_final() => {
                     self.end_session(sid, EndReason::Local)
                 }
+                Some(Owner::Request(rid)) => self.on_request_response(now, rid, response),
                 Some(Owner::Bye(_) | Owner::Cancel(_) | Owner::Prack(_)) | None => {}
             },
             TxEvent::Timeout { id } | TxEvent::TransportError { id } => {
@@ -343,6 +367,7 @@ impl UserAgent {
                         self.on_session_timeout(sid, transport)
                     }
                     Some(Owner::Bye(sid)) => self.end_session(sid, EndReason::Local),
+                    Some(Owner::Request(rid)) => self.on_request_failure(rid, transport),
                     Some(Owner::Cancel(_) | Owner::Prack(_)) | None => {}
                 }
             }
