@@ -947,13 +947,7 @@ impl UserAgent {
             .ok_or(Error::InvalidValue("unknown session"))?;
         let d = s.dialog.as_mut().ok_or(Error::InvalidValue("no dialog"))?;
         d.local_seq += 1;
-        let sent_by = self
-            .config
-            .local
-            .iter()
-            .find(|(t, _)| *t == d.peer.transport)
-            .map(|(_, a)| *a);
-        let sent_by = sent_by.ok_or(Error::InvalidValue("no local address for this transport"))?;
+        let sent_by = super::local_for(&self.config.local, &d.peer.transport)?;
         let mut bye = d.request(Method::Bye, d.local_seq, &branch, sent_by, &ua);
         bye.headers.push(HeaderName::ContentLength, "0")?;
         let peer = d.peer.clone();
@@ -981,13 +975,7 @@ impl UserAgent {
             .ok_or(Error::InvalidValue("unknown session"))?;
         let d = s.dialog.as_mut().ok_or(Error::InvalidValue("no dialog"))?;
         d.local_seq += 1;
-        let sent_by = self
-            .config
-            .local
-            .iter()
-            .find(|(t, _)| *t == d.peer.transport)
-            .map(|(_, a)| *a);
-        let sent_by = sent_by.ok_or(Error::InvalidValue("no local address for this transport"))?;
+        let sent_by = super::local_for(&self.config.local, &d.peer.transport)?;
         let method = if kind == OfferKind::Update {
             Method::Update
         } else {
@@ -1025,13 +1013,7 @@ impl UserAgent {
             return;
         };
         let Some(d) = s.dialog.as_ref() else { return };
-        let Some(sent_by) = self
-            .config
-            .local
-            .iter()
-            .find(|(t, _)| *t == d.peer.transport)
-            .map(|(_, a)| *a)
-        else {
+        let Ok(sent_by) = super::local_for(&self.config.local, &d.peer.transport) else {
             return;
         };
         let mut ack = d.request(Method::Ack, seq, &branch, sent_by, &ua);
@@ -1250,13 +1232,7 @@ impl UserAgent {
         }
         e.last_rseq = Some(rseq);
         e.dialog.local_seq += 1;
-        let Some(sent_by) = self
-            .config
-            .local
-            .iter()
-            .find(|(t, _)| *t == e.dialog.peer.transport)
-            .map(|(_, a)| *a)
-        else {
+        let Ok(sent_by) = super::local_for(&self.config.local, &e.dialog.peer.transport) else {
             return false;
         };
         let branch = self.ids.branch();
@@ -1338,15 +1314,7 @@ impl UserAgent {
             .ok_or(Error::InvalidValue("unknown session"))?;
         let last = s.invite.clone();
         let ids = &mut self.ids;
-        let auth = match (s.auth.as_mut(), s.account) {
-            (Some(own), _) => own,
-            (None, Some(acct)) => self
-                .registrations
-                .get_mut(&acct)
-                .and_then(|r| r.auth.as_mut())
-                .ok_or(Error::InvalidValue("no credentials"))?,
-            (None, None) => return Err(Error::InvalidValue("no credentials")),
-        };
+        let auth = super::digest_client(s.auth.as_mut(), s.account, &mut self.registrations)?;
         let lines = auth.handle_challenge(&last, challenge, &mut || ids.cnonce())?;
         let seq = last.headers.typed::<typed::CSeq>()?.map_or(1, |c| c.seq) + 1;
         let mut retry = super::reissue(&last, &self.ids.branch(), seq);
@@ -1367,13 +1335,7 @@ impl UserAgent {
     }
 
     fn ack_and_bye_fork(&mut self, now: Instant, dialog: Dialog, seq: u32) {
-        let Some(sent_by) = self
-            .config
-            .local
-            .iter()
-            .find(|(t, _)| *t == dialog.peer.transport)
-            .map(|(_, a)| *a)
-        else {
+        let Ok(sent_by) = super::local_for(&self.config.local, &dialog.peer.transport) else {
             return;
         };
         let ua = self.config.user_agent.clone();

@@ -200,12 +200,7 @@ impl UserAgent {
     }
 
     fn local_addr(&self, transport: &Transport) -> Result<SocketAddr, Error> {
-        self.config
-            .local
-            .iter()
-            .find(|(t, _)| t == transport)
-            .map(|(_, a)| *a)
-            .ok_or(Error::InvalidValue("no local address for this transport"))
+        local_for(&self.config.local, transport)
     }
 
     /// Changes the local address of a transport (network handover): every
@@ -522,4 +517,34 @@ pub(super) fn reissue(req: &Request, branch: &str, seq: u32) -> Request {
         });
     }
     r
+}
+
+/// The local address (for Via and Contact) of a transport. A free function
+/// so that it can be called while a session is borrowed.
+fn local_for(
+    local: &[(Transport, SocketAddr)],
+    transport: &Transport,
+) -> Result<SocketAddr, Error> {
+    local
+        .iter()
+        .find(|(t, _)| t == transport)
+        .map(|(_, a)| *a)
+        .ok_or(Error::InvalidValue("no local address for this transport"))
+}
+
+/// The digest client that answers a challenge: the request's own, else the
+/// account's.
+fn digest_client<'a>(
+    own: Option<&'a mut crate::auth::DigestClient>,
+    account: Option<RegistrationId>,
+    registrations: &'a mut HashMap<RegistrationId, Registration>,
+) -> Result<&'a mut crate::auth::DigestClient, Error> {
+    match (own, account) {
+        (Some(own), _) => Ok(own),
+        (None, Some(acct)) => registrations
+            .get_mut(&acct)
+            .and_then(|r| r.auth.as_mut())
+            .ok_or(Error::InvalidValue("no credentials")),
+        (None, None) => Err(Error::InvalidValue("no credentials")),
+    }
 }

@@ -166,15 +166,7 @@ impl UserAgent {
             return Err(Error::InvalidValue("challenged too often"));
         }
         let ids = &mut self.ids;
-        let auth = match (p.auth.as_mut(), p.account) {
-            (Some(own), _) => own,
-            (None, Some(acct)) => self
-                .registrations
-                .get_mut(&acct)
-                .and_then(|r| r.auth.as_mut())
-                .ok_or(Error::InvalidValue("no credentials"))?,
-            (None, None) => return Err(Error::InvalidValue("no credentials")),
-        };
+        let auth = super::digest_client(p.auth.as_mut(), p.account, &mut self.registrations)?;
         let lines = auth.handle_challenge(&p.last, challenge, &mut || ids.cnonce())?;
         let seq = p.last.headers.typed::<typed::CSeq>()?.map_or(1, |c| c.seq) + 1;
         let mut retry = super::reissue(&p.last, &self.ids.branch(), seq);
