@@ -37,4 +37,10 @@ pub enum Error {
         /// SDP name of the codec.
         codec: &'static str,
     },
+    /// A setting is out of range.
+    #[error("invalid configuration: {reason}")]
+    InvalidConfig {
+        /// Which setting and why.
+        reason: &'static str,
+    },
 }

@@ -6,7 +6,7 @@
 //! DTMF, the conference mixer, call recording and call-quality statistics,
 //! all sans-IO with a tokio driver for sockets.
 //!
-//! **Status: voice codecs only.** What exists today is the [`codec`] module:
+//! **Status: voice codecs and the jitter buffer.** What exists today:
 //!
 //! - the [`Encoder`](codec::Encoder)/[`Decoder`](codec::Decoder) traits and the
 //!   [`CodecInfo`](codec::CodecInfo) description of a codec for SDP and RTP;
@@ -14,10 +14,16 @@
 //! - G.722 at 64 kbit/s ([`codec::g722`]), bit-exact with the spandsp C
 //!   implementation;
 //! - packet-loss concealment behind [`Decoder::conceal`](codec::Decoder::conceal)
-//!   for both (pitch repetition in the style of G.711 Appendix I).
+//!   for both (pitch repetition in the style of G.711 Appendix I);
+//! - the adaptive [`jitter`] buffer: packets in with their arrival time, one
+//!   [`Playout`](jitter::Playout) out per frame interval (a packet to decode,
+//!   a lost frame to conceal, a frame inserted to grow the delay, or
+//!   silence); the target delay follows measured jitter (RFC 3550 §A.8 plus
+//!   a high percentile of recent delays), and it handles reordering,
+//!   duplicates, late packets, sequence/timestamp wrap, SSRC changes,
+//!   talkspurts after comfort noise and sender clock drift, sans-IO.
 //!
-//! Everything else listed above (jitter buffer, RTP, SDP, ...) is not
-//! written yet. The crate
+//! Everything else listed above (RTP, SDP, ...) is not written yet. The crate
 //! depends on no other Linkus crate; `linkus-core` will connect it to SIP
 //! sessions.
 #![deny(missing_docs)]
@@ -28,5 +34,6 @@
 
 pub mod codec;
 mod error;
+pub mod jitter;
 
 pub use error::Error;
