@@ -232,6 +232,9 @@ pub struct JitterBuffer {
     stats: JitterStats,
 }
 
+/// Times beyond about 285 years are taken as this, so sums cannot overflow.
+const MAX_TIME_US: i64 = 1 << 53;
+
 fn micros(d: Duration) -> i64 {
     i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
 }
@@ -243,15 +246,19 @@ fn duration(us: i64) -> Duration {
 impl JitterBuffer {
     /// A buffer with these settings.
     ///
-    /// Fails with [`Error::InvalidConfig`] when the clock rate or frame is
-    /// zero, a frame is not a whole number of clock ticks, `min_delay` is over
+    /// Fails with [`Error::InvalidConfig`] when the clock rate is zero or over
+    /// 1 MHz, the frame is zero, over 10 s or not a whole number of clock
+    /// ticks, `min_delay` is over
     /// `max_delay`, the percentile is outside 0..=1 or the window is empty.
     pub fn new(cfg: JitterConfig) -> Result<Self, Error> {
         let bad = |reason| Err(Error::InvalidConfig { reason });
         let frame_us = micros(cfg.frame);
         let ticks = i128::from(frame_us) * i128::from(cfg.clock_rate);
-        if cfg.clock_rate == 0 || frame_us == 0 || ticks % 1_000_000 != 0 {
-            return bad("frame must be a whole, non-zero number of clock ticks");
+        if cfg.clock_rate == 0 || cfg.clock_rate > 1_000_000 {
+            return bad("clock_rate must be within 1..=1000000");
+        }
+        if frame_us == 0 || frame_us > 10_000_000 || ticks % 1_000_000 != 0 {
+            return bad("frame must be a whole number of clock ticks, at most 10 s");
         }
         if cfg.min_delay > cfg.max_delay {
             return bad("min_delay is over max_delay");
@@ -333,15 +340,20 @@ impl JitterBuffer {
 
     /// Takes a packet that arrived at `now`.
     pub fn push(&mut self, now: Duration, packet: RtpPacket) {
-        let now = micros(now);
+        let now = micros(now).min(MAX_TIME_US);
         self.stats.received += 1;
         if self.ssrc.is_some_and(|s| s != packet.ssrc) {
             self.reset();
         }
         if let Some((ext, _, at)) = self.ts_ref {
             let ext_ts = self.unwrap_ts(packet.timestamp);
-            let predicted = self.ts_us(ext) + (now - at);
-            if (self.ts_us(ext_ts) - predicted).abs() > micros(self.cfg.reset_jump) {
+            let predicted = self.ts_us(ext).saturating_add(now.saturating_sub(at));
+            if self
+                .ts_us(ext_ts)
+                .saturating_sub(predicted)
+                .saturating_abs()
+                > micros(self.cfg.reset_jump)
+            {
                 self.reset();
             }
         }
@@ -390,9 +402,9 @@ impl JitterBuffer {
 
     /// Updates the jitter, the transit window and the target delay.
     fn measure(&mut self, now: i64, ext_ts: i64) {
-        let transit = now - self.ts_us(ext_ts);
+        let transit = now.saturating_sub(self.ts_us(ext_ts));
         if let Some(prev) = self.prev_transit {
-            let d = (transit - prev).abs() as f64;
+            let d = transit.saturating_sub(prev).saturating_abs() as f64;
             self.jitter_us += (d - self.jitter_us) / 16.0;
             self.stats.jitter = duration(self.jitter_us as i64);
             self.stats.max_jitter = self.stats.max_jitter.max(self.stats.jitter);
@@ -405,8 +417,11 @@ impl JitterBuffer {
         self.transits.push_back(transit);
         self.min_transit = self.transits.iter().copied().min().unwrap_or(transit);
         self.scratch.clear();
-        self.scratch
-            .extend(self.transits.iter().map(|t| t - self.min_transit));
+        self.scratch.extend(
+            self.transits
+                .iter()
+                .map(|t| t.saturating_sub(self.min_transit)),
+        );
         let n = self.scratch.len();
         let k = ((n as f64 - 1.0) * self.cfg.percentile).ceil() as usize;
         let k = k.min(n - 1);
@@ -418,11 +433,11 @@ impl JitterBuffer {
         if desired > self.target_us {
             self.target_us = desired;
             self.low_since = None;
-        } else if desired + self.frame_us <= self.target_us {
+        } else if desired.saturating_add(self.frame_us) <= self.target_us {
             match self.low_since {
                 None => self.low_since = Some(now),
-                Some(since) if now - since >= micros(self.cfg.shrink_after) => {
-                    self.target_us = (self.target_us - self.frame_us).max(desired);
+                Some(since) if now.saturating_sub(since) >= micros(self.cfg.shrink_after) => {
+                    self.target_us = self.target_us.saturating_sub(self.frame_us).max(desired);
                     self.low_since = Some(now);
                 }
                 Some(_) => {}
@@ -435,12 +450,16 @@ impl JitterBuffer {
 
     fn update_buffered(&mut self) {
         self.stats.buffered = match self.buffer.last_key_value() {
-            Some((&ts, _)) if self.started => {
-                duration(self.ts_us(ts + self.frame_ts) - self.ts_us(self.play_ts))
-            }
+            Some((&ts, _)) if self.started => duration(
+                self.ts_us(ts + self.frame_ts)
+                    .saturating_sub(self.ts_us(self.play_ts)),
+            ),
             Some((&ts, _)) => {
                 let first = self.buffer.keys().next().copied().unwrap_or(ts);
-                duration(self.ts_us(ts + self.frame_ts) - self.ts_us(first))
+                duration(
+                    self.ts_us(ts + self.frame_ts)
+                        .saturating_sub(self.ts_us(first)),
+                )
             }
             None => Duration::ZERO,
         };
@@ -458,7 +477,7 @@ impl JitterBuffer {
     /// What to play for the frame interval starting at `now`. Call once per
     /// [`JitterConfig::frame`].
     pub fn pop(&mut self, now: Duration) -> Playout {
-        let now = micros(now);
+        let now = micros(now).min(MAX_TIME_US);
         let out = self.pop_inner(now);
         self.update_buffered();
         out
@@ -469,7 +488,7 @@ impl JitterBuffer {
             let Some((&first, slot)) = self.buffer.first_key_value() else {
                 return Playout::Empty;
             };
-            if now < self.first_arrival + self.target_us {
+            if now < self.first_arrival.saturating_add(self.target_us) {
                 return Playout::Empty;
             }
             self.started = true;
@@ -478,12 +497,14 @@ impl JitterBuffer {
             self.missing_run = 0;
             self.in_cn = false;
         }
-        let level = now - self.ts_us(self.play_ts) - self.min_transit;
+        let level = now
+            .saturating_sub(self.ts_us(self.play_ts))
+            .saturating_sub(self.min_transit);
         self.stats.current_delay = duration(level);
         let mut kind = self.kind();
         let silent = self.is_silent();
 
-        if level + self.frame_us / 2 < self.target_us {
+        if level.saturating_add(self.frame_us / 2) < self.target_us {
             return match kind {
                 Kind::Gap => Playout::Empty,
                 Kind::Underrun if silent => Playout::Empty,
@@ -493,8 +514,8 @@ impl JitterBuffer {
                 }
             };
         }
-        let far = level > self.target_us + micros(self.cfg.far_off);
-        let over = level > self.target_us + self.frame_us * 3 / 2;
+        let far = level > self.target_us.saturating_add(micros(self.cfg.far_off));
+        let over = level > self.target_us.saturating_add(self.frame_us * 3 / 2);
         match kind {
             Kind::Due if far => {
                 if let Some((ts, slot)) = self.buffer.pop_first() {

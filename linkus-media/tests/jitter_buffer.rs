@@ -546,3 +546,44 @@ fn empty_before_first_packet_and_config_checks() {
     };
     assert!(JitterBuffer::new(bad).is_err());
 }
+
+proptest::proptest! {
+    /// Any sequence of packets and times, including time going backwards,
+    /// huge jumps and extreme settings, never panics.
+    #[test]
+    fn never_panics(
+        ops in proptest::collection::vec(
+            (proptest::bool::ANY, proptest::prop_oneof![0u64..100_000_000, proptest::num::u64::ANY], proptest::num::u16::ANY,
+             proptest::num::u32::ANY, 0u32..3, proptest::bool::ANY, 0u8..20),
+            0..300,
+        ),
+        huge in proptest::bool::ANY,
+    ) {
+        let cfg = if huge {
+            JitterConfig {
+                clock_rate: 1_000_000,
+                frame: Duration::from_secs(10),
+                min_delay: Duration::ZERO,
+                max_delay: Duration::MAX,
+                percentile: 1.0,
+                window: 1,
+                shrink_after: Duration::ZERO,
+                far_off: Duration::MAX,
+                max_conceal: Duration::MAX,
+                reset_jump: Duration::MAX,
+                comfort_noise_pt: None,
+            }
+        } else {
+            JitterConfig::default()
+        };
+        let mut jb = JitterBuffer::new(cfg).unwrap();
+        for (is_pop, t, seq, timestamp, ssrc, marker, payload_type) in ops {
+            let now = Duration::from_micros(t);
+            if is_pop {
+                jb.pop(now);
+            } else {
+                jb.push(now, RtpPacket { seq, timestamp, ssrc, marker, payload_type, payload: vec![] });
+            }
+        }
+    }
+}
