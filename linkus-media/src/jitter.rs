@@ -17,8 +17,8 @@
 //! needed. The desired delay is the [`JitterConfig::percentile`] of these
 //! values, bounded by [`JitterConfig::min_delay`] and
 //! [`JitterConfig::max_delay`]. The target follows the desired delay up at
-//! once and down by one frame only after it stayed a frame or more below the
-//! target for [`JitterConfig::shrink_after`]. The RFC 3550 §A.8 interarrival
+//! once, and down by at most one frame each time the desired delay has
+//! stayed below the target for [`JitterConfig::shrink_after`]. The RFC 3550 §A.8 interarrival
 //! jitter is computed beside it and reported in [`JitterStats`].
 //!
 //! The *level* is the delay the frame about to be played gets:
@@ -125,7 +125,8 @@ pub struct JitterConfig {
     pub percentile: f64,
     /// Number of recent packets the delay statistics look at.
     pub window: usize,
-    /// How long the desired delay must stay low before the target drops one frame.
+    /// How long the desired delay must stay below the target before the
+    /// target drops (by one frame at most).
     pub shrink_after: Duration,
     /// How far over the target the level may go while talking before a
     /// packet is discarded.
@@ -433,7 +434,9 @@ impl JitterBuffer {
         if desired > self.target_us {
             self.target_us = desired;
             self.low_since = None;
-        } else if desired.saturating_add(self.frame_us) <= self.target_us {
+        } else if desired < self.target_us {
+            // Lower by at most a frame, once the desired delay has stayed
+            // below the target for `shrink_after`.
             match self.low_since {
                 None => self.low_since = Some(now),
                 Some(since) if now.saturating_sub(since) >= micros(self.cfg.shrink_after) => {

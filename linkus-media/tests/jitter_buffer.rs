@@ -275,12 +275,13 @@ fn burst_loss_reports_every_packet_of_the_burst() {
     });
 }
 
-/// Losses across the sequence wrap 65535 → 0 and the timestamp wrap are
-/// reported with the right sequence numbers, and nothing resets.
+/// Losses across the sequence wrap 65535 → 0 (packets 65535, 0 and 1
+/// among them) and the timestamp wrap are reported with the right sequence
+/// numbers, and nothing resets.
 #[test]
 fn loss_across_sequence_and_timestamp_wrap() {
-    check_losses(0x3a9, 65_535 - 2000, u32::MAX - 160 * 3000, |rng, _| {
-        rng.chance(0.05)
+    check_losses(0x3a9, 65_535 - 2000, u32::MAX - 160 * 3000, |rng, i| {
+        (2000..=2002).contains(&i) || rng.chance(0.05)
     });
 }
 
@@ -301,6 +302,51 @@ fn sequence_and_timestamp_wrap_play_in_order() {
     assert!(lost(pops).is_empty());
     let s = jb.stats();
     assert_eq!((s.resets, s.late), (0, 0));
+}
+
+/// 20 s of 0–60 ms jitter, then a steady network: the target grows within
+/// the first second and stays high while jittery packets are in the
+/// 10 s window, then shrinks by one frame at most, at most once per `shrink_after` (3 s),
+/// down to the minimum.
+#[test]
+fn target_grows_fast_and_shrinks_slowly() {
+    let mut rng = Rng(0x5111);
+    let mut jb = buffer();
+    let n = 3000; // 60 s
+    let trace = with_delay(stream(n, 0, 0, 1, FRAME_US as f64), |i| {
+        Some(30 * MS + if i < 1000 { rng.below(60 * MS + 1) } else { 0 })
+    });
+    let pops = run(&mut jb, trace, 7 * MS, n as u64 * FRAME_US);
+    assert!(
+        pops[50].target >= Duration::from_millis(55),
+        "after 1 s: {:?}",
+        pops[50].target
+    );
+    let mut last_change = 0;
+    for w in pops[1000..].windows(2) {
+        if w[1].target < w[0].target {
+            assert!(
+                w[0].target - w[1].target <= Duration::from_millis(20),
+                "by one frame at most"
+            );
+            assert!(
+                w[1].at - last_change >= 3_000_000,
+                "not sooner than 3 s apart"
+            );
+            last_change = w[1].at;
+        }
+    }
+    assert!(
+        pops[1500].target >= Duration::from_millis(55),
+        "still high at 30 s"
+    );
+    assert_eq!(pops.last().unwrap().target, Duration::from_millis(40));
+    let s = jb.stats();
+    assert!(
+        s.discarded == 0 || s.discarded < 5,
+        "{} discarded",
+        s.discarded
+    );
 }
 
 /// Every tenth packet arrives three packets late: after a short
@@ -376,7 +422,10 @@ fn ssrc_change_resets() {
     let mut jb = buffer();
     let first = with_delay(stream(500, 10, 10, 1, FRAME_US as f64), |_| Some(30 * MS));
     let start = 500 * FRAME_US + 3 * MS;
-    let second: Vec<Arrival> = stream(500, 50_000, 3_000_000_000, 2, FRAME_US as f64)
+    // The new source reuses sequence numbers already played and its
+    // timestamps run 100 ms behind the old ones: without a reset its packets
+    // would be duplicates or late.
+    let second: Vec<Arrival> = stream(500, 300, 10 + 160 * 500 - 800, 2, FRAME_US as f64)
         .into_iter()
         .map(|(sent, packet)| Arrival {
             at: start + sent + 30 * MS,
@@ -390,7 +439,7 @@ fn ssrc_change_resets() {
     let played = played(&pops);
     // The two packets of the old stream still buffered when the new one
     // starts are discarded.
-    let want: Vec<u16> = (10..508).chain(50_000..50_500).collect();
+    let want: Vec<u16> = (10..508).chain(300..800).collect();
     assert_eq!(played, want);
     let s = jb.stats();
     assert_eq!((s.resets, s.discarded), (1, 2));
