@@ -52,7 +52,9 @@
 //!
 //! One packet is one frame of [`JitterConfig::frame`]: the buffer plays one
 //! packet per pop. Packets still buffered at a reset are discarded (counted
-//! in `discarded`).
+//! in `discarded`), and so are packets that arrive when the buffer already
+//! holds twice `max_delay` of audio plus 50 frames (10 000 packets at most),
+//! so a flood cannot make it grow without bound.
 //!
 //! # Silence and loss
 //!
@@ -179,7 +181,8 @@ pub struct JitterStats {
     pub late: u64,
     /// Packets received twice.
     pub duplicate: u64,
-    /// Packets discarded to shrink the delay.
+    /// Packets discarded to shrink the delay, at a reset, or because the
+    /// buffer was full.
     pub discarded: u64,
     /// Frames to conceal: [`Playout::Lost`] and [`Playout::Expand`].
     pub concealed: u64,
@@ -232,6 +235,9 @@ pub struct JitterBuffer {
     jitter_us: f64,
     stats: JitterStats,
 }
+
+/// Upper bound of the packets a buffer holds, whatever the settings.
+const MAX_PACKETS: usize = 10_000;
 
 /// Times beyond about 285 years are taken as this, so sums cannot overflow.
 const MAX_TIME_US: i64 = 1 << 53;
@@ -387,11 +393,24 @@ impl JitterBuffer {
             self.stats.late += 1;
             return;
         }
+        if self.buffer.len() >= self.capacity() {
+            // A sender far ahead of the playout (or a flood): bounded memory.
+            self.stats.discarded += 1;
+            return;
+        }
         if !self.started && self.buffer.is_empty() {
             self.first_arrival = now;
         }
         self.buffer.insert(ext_ts, Slot { ext_seq, packet });
         self.update_buffered();
+    }
+
+    /// Most packets held: twice `max_delay` in frames plus 50, at most 10 000.
+    fn capacity(&self) -> usize {
+        let frames = micros(self.cfg.max_delay) / self.frame_us;
+        usize::try_from(frames.saturating_mul(2).saturating_add(50))
+            .unwrap_or(MAX_PACKETS)
+            .min(MAX_PACKETS)
     }
 
     fn unwrap_ts(&self, ts: u32) -> i64 {

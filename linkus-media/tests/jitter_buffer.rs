@@ -574,6 +574,27 @@ fn slow_sender_clock_is_absorbed_by_inserting() {
     assert_eq!((s.late, s.lost, s.discarded), (0, 0, 0));
 }
 
+/// A sender that floods packets (all timestamps within the jump limit)
+/// cannot make the buffer hold more than 2 × 500 ms / 20 ms + 50 = 100 packets.
+#[test]
+fn flood_is_bounded() {
+    let mut jb = buffer();
+    for i in 0..20_000u32 {
+        let packet = RtpPacket {
+            seq: i as u16,
+            timestamp: i, // distinct, and all within 2.5 s: no reset
+            ssrc: 1,
+            marker: false,
+            payload_type: 0,
+            payload: vec![0; 160],
+        };
+        jb.push(Duration::from_secs(1), packet);
+    }
+    let s = jb.stats();
+    assert_eq!((s.resets, s.duplicate, s.late), (0, 0, 0));
+    assert_eq!(s.discarded, 20_000 - 100);
+}
+
 /// Nothing before the first packet is `Empty`; a bad configuration is an error.
 #[test]
 fn empty_before_first_packet_and_config_checks() {
