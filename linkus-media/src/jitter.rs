@@ -8,6 +8,38 @@
 //! grow the delay (conceal it too), or silence. `now` is any monotonic time
 //! since an arbitrary origin; the buffer never reads a clock.
 //!
+//! ```
+//! use std::time::Duration;
+//! use linkus_media::jitter::{JitterBuffer, JitterConfig, Playout, RtpPacket};
+//!
+//! let mut jb = JitterBuffer::new(JitterConfig::default())?;
+//! let packet = |seq: u16| RtpPacket {
+//!     seq,
+//!     timestamp: u32::from(seq) * 160,
+//!     ssrc: 0x1234,
+//!     marker: seq == 0,
+//!     payload_type: 0,
+//!     payload: vec![0xff; 160],
+//! };
+//! // Packets arrive 30 ms after they were sent; the audio device asks for
+//! // a frame every 20 ms.
+//! let mut decoded = 0;
+//! for tick in 0..50u16 {
+//!     let now = Duration::from_millis(u64::from(tick) * 20);
+//!     if tick >= 2 {
+//!         jb.push(now + Duration::from_millis(10), packet(tick - 2));
+//!     }
+//!     match jb.pop(now + Duration::from_millis(10)) {
+//!         Playout::Packet(_p) => decoded += 1, // decoder.decode(&_p.payload, pcm)
+//!         Playout::Lost { .. } | Playout::Expand => {} // decoder.conceal(pcm)
+//!         Playout::Empty => {}                          // silence
+//!     }
+//! }
+//! assert_eq!(decoded, 46);
+//! assert_eq!(jb.stats().lost, 0);
+//! # Ok::<(), linkus_media::Error>(())
+//! ```
+//!
 //! # How the delay adapts
 //!
 //! For each packet the buffer computes its relative transit time
@@ -36,8 +68,10 @@
 //!   one whole packet is discarded. This is how a fast sender clock is
 //!   absorbed on a stream that never falls silent.
 //!
-//! A marker bit on a packet that arrives while nothing is buffered (the start
-//! of a talkspurt after silence) re-synchronises: the talkspurt starts
+//! A packet that arrives while nothing is buffered and either carries the
+//! marker bit or follows comfort noise or [`JitterConfig::max_conceal`] of
+//! concealment (the start of a talkspurt after silence, or the end of an
+//! outage) re-synchronises: the talkspurt starts
 //! exactly `target` after its first packet arrived. So sender clock drift is
 //! corrected at the start of every talkspurt for free, and by whole frames
 //! within long talkspurts only when the level is far off.
