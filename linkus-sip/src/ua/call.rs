@@ -1285,16 +1285,8 @@ impl UserAgent {
             params: crate::message::Params::default(),
         })?;
         retry.headers.set_typed(&typed::MinSe(floor))?;
-        let peer = self
-            .invite_peers
-            .get(&id)
-            .cloned()
-            .ok_or(Error::InvalidValue("unknown session"))?;
-        let tx = self.tl.send_request(now, retry.clone(), peer)?;
-        self.owners.insert(tx, Owner::Invite(id));
+        self.resend_invite(now, id, retry)?;
         if let Some(s) = self.sessions.get_mut(&id) {
-            s.invite = retry;
-            s.invite_tx = Some(tx);
             s.retried_422 = true;
             s.dialog = None;
             s.early.clear();
@@ -1319,6 +1311,16 @@ impl UserAgent {
         let seq = last.headers.typed::<typed::CSeq>()?.map_or(1, |c| c.seq) + 1;
         let mut retry = super::reissue(&last, &self.ids.branch(), seq);
         crate::auth::apply_credentials(&mut retry, &lines)?;
+        self.resend_invite(now, id, retry)?;
+        if let Some(s) = self.sessions.get_mut(&id) {
+            s.auth_attempts += 1;
+        }
+        Ok(())
+    }
+
+    /// Sends a retried INVITE (new CSeq and branch) in a new client
+    /// transaction and makes it the session's current INVITE.
+    fn resend_invite(&mut self, now: Instant, id: SessionId, retry: Request) -> Result<(), Error> {
         let peer = self
             .invite_peers
             .get(&id)
@@ -1329,7 +1331,6 @@ impl UserAgent {
         if let Some(s) = self.sessions.get_mut(&id) {
             s.invite = retry;
             s.invite_tx = Some(tx);
-            s.auth_attempts += 1;
         }
         Ok(())
     }
