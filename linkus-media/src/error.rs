@@ -37,6 +37,15 @@ pub enum Error {
         /// SDP name of the codec.
         codec: &'static str,
     },
+    /// A packet from the network (RTP, RTCP, SRTP, ...) is malformed or
+    /// fails authentication.
+    #[error("{protocol}: malformed packet: {reason}")]
+    MalformedPacket {
+        /// The protocol (`RTP`, `RTCP`, `SRTP`, ...).
+        protocol: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A setting is out of range.
     #[error("invalid configuration: {reason}")]
     InvalidConfig {

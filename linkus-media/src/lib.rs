@@ -35,5 +35,6 @@
 pub mod codec;
 mod error;
 pub mod jitter;
+pub mod rtp;
 
 pub use error::Error;
