@@ -33,8 +33,10 @@
 )]
 
 pub mod codec;
+pub mod dtmf;
 mod error;
 pub mod jitter;
 pub mod rtp;
+pub mod srtp;
 
 pub use error::Error;
