@@ -46,6 +46,15 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// The C library behind a codec (libopus, bcg729) reported a failure
+    /// that none of the other variants describes.
+    #[error("{codec}: {reason}")]
+    Codec {
+        /// SDP name of the codec.
+        codec: &'static str,
+        /// What the library reported.
+        reason: &'static str,
+    },
     /// A setting is out of range.
     #[error("invalid configuration: {reason}")]
     InvalidConfig {

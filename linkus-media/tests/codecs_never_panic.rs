@@ -18,16 +18,34 @@ proptest! {
             let mut dec = codec.decoder();
             let mut out = vec![0i16; out_len];
             for (payload, &lost) in frames.iter().zip(&lost) {
-                let need = dec.decoded_len(payload).unwrap();
-                match dec.decode(payload, &mut out) {
-                    Ok(n) => prop_assert_eq!(n, need),
-                    Err(e) => prop_assert_eq!(
-                        e,
-                        Error::BufferTooSmall { needed: need, available: out_len }
-                    ),
+                match dec.decoded_len(payload) {
+                    Ok(need) => match dec.decode(payload, &mut out) {
+                        Ok(n) => prop_assert_eq!(n, need),
+                        Err(Error::BufferTooSmall { needed, available }) => {
+                            prop_assert_eq!((needed, available), (need, out_len));
+                        }
+                        // Opus: a packet whose header is fine, its body not.
+                        Err(Error::CorruptPayload { .. }) => {}
+                        Err(e) => prop_assert!(false, "unexpected {e}"),
+                    },
+                    // A payload that is not a packet of the codec (Opus).
+                    Err(e) => {
+                        prop_assert!(matches!(e, Error::CorruptPayload { .. }), "{e}");
+                        prop_assert_eq!(dec.decode(payload, &mut out), Err(e));
+                    }
                 }
+                let _ = dec.decode_fec(payload, &mut out);
                 if lost {
-                    prop_assert_eq!(dec.conceal(&mut out), Ok(out_len));
+                    match dec.conceal(&mut out) {
+                        Ok(n) => prop_assert_eq!(n, out_len),
+                        // Opus conceals multiples of 2.5 ms only.
+                        Err(Error::BadFrameSize { samples, .. }) => {
+                            prop_assert_eq!(samples, out_len);
+                            let quantum = dec.info().sample_rate as usize / 400;
+                            prop_assert!(out_len % quantum != 0);
+                        }
+                        Err(e) => prop_assert!(false, "unexpected {e}"),
+                    }
                 }
             }
             dec.reset();

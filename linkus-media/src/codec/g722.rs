@@ -29,6 +29,7 @@ pub const G722: CodecInfo = CodecInfo {
     sample_rate: 16_000,
     clock_rate: 8000,
     channels: 1,
+    rtpmap_channels: 1,
     frame_durations: TEN_MS_STEPS,
     default_frame_duration: Duration::from_millis(20),
     fmtp: None,

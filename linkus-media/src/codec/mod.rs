@@ -42,6 +42,7 @@ use crate::Error;
 
 pub mod g711;
 pub mod g722;
+pub mod opus;
 mod plc;
 
 /// How a codec appears in SDP and RTP, and the frame durations it encodes.
@@ -57,8 +58,14 @@ pub struct CodecInfo {
     /// RTP timestamp clock rate, in Hz. Usually the sample rate; G.722 is the
     /// exception (16 kHz audio, 8 kHz RTP clock, RFC 3551 section 4.5.2).
     pub clock_rate: u32,
-    /// Number of audio channels.
+    /// Number of audio channels of the PCM the codec takes and produces
+    /// (interleaved when more than one).
     pub channels: u8,
+    /// Number of channels the SDP `a=rtpmap` line names. Usually
+    /// [`channels`](Self::channels); Opus is the exception: RFC 7587 writes
+    /// it `opus/48000/2` whatever the encoder sends and the decoder outputs
+    /// (here mono PCM).
+    pub rtpmap_channels: u8,
     /// Frame (packet) durations the encoder accepts, shortest first.
     pub frame_durations: &'static [Duration],
     /// Frame duration used when SDP gives no `a=ptime`.
@@ -138,8 +145,8 @@ pub struct RtpMap<'a>(&'a CodecInfo);
 impl fmt::Display for RtpMap<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.0.name, self.0.clock_rate)?;
-        if self.0.channels > 1 {
-            write!(f, "/{}", self.0.channels)?;
+        if self.0.rtpmap_channels > 1 {
+            write!(f, "/{}", self.0.rtpmap_channels)?;
         }
         Ok(())
     }
@@ -238,12 +245,17 @@ pub enum Codec {
     Pcma,
     /// G.722 at 64 kbit/s, `G722`, payload type 9.
     G722,
+    /// Opus, `opus/48000/2` (dynamic payload type), 48 kHz mono PCM with
+    /// [`OpusConfig::default()`](opus::OpusConfig) (32 kbit/s, no FEC, no
+    /// DTX). [`opus::OpusEncoder::new`] and [`opus::OpusDecoder::new`] take
+    /// other settings and 8 or 16 kHz PCM.
+    Opus,
 }
 
 impl Codec {
     /// Every implemented codec, in the order of a default SDP offer
     /// (wideband first).
-    pub const ALL: [Codec; 3] = [Codec::G722, Codec::Pcmu, Codec::Pcma];
+    pub const ALL: [Codec; 4] = [Codec::Opus, Codec::G722, Codec::Pcmu, Codec::Pcma];
 
     /// The codec's SDP/RTP description.
     pub fn info(self) -> &'static CodecInfo {
@@ -251,6 +263,7 @@ impl Codec {
             Codec::Pcmu => &g711::PCMU,
             Codec::Pcma => &g711::PCMA,
             Codec::G722 => &g722::G722,
+            Codec::Opus => &opus::OPUS,
         }
     }
 
@@ -276,6 +289,12 @@ impl Codec {
             Codec::Pcmu => Box::new(g711::G711Encoder::new(g711::Law::MuLaw)),
             Codec::Pcma => Box::new(g711::G711Encoder::new(g711::Law::ALaw)),
             Codec::G722 => Box::new(g722::G722Encoder::new()),
+            Codec::Opus => match opus::OpusEncoder::new(opus::OpusConfig::default()) {
+                Ok(enc) => Box::new(enc),
+                // The default settings are valid, so libopus can only have
+                // failed to allocate: handle it as Rust handles that.
+                Err(_) => std::alloc::handle_alloc_error(LIBOPUS_STATE),
+            },
         }
     }
 
@@ -285,9 +304,21 @@ impl Codec {
             Codec::Pcmu => Box::new(g711::G711Decoder::new(g711::Law::MuLaw)),
             Codec::Pcma => Box::new(g711::G711Decoder::new(g711::Law::ALaw)),
             Codec::G722 => Box::new(g722::G722Decoder::new()),
+            Codec::Opus => match opus::OpusDecoder::new(OPUS_DEFAULT_RATE) {
+                Ok(dec) => Box::new(dec),
+                // See `encoder`.
+                Err(_) => std::alloc::handle_alloc_error(LIBOPUS_STATE),
+            },
         }
     }
 }
+
+/// Sample rate of [`Codec::Opus`].
+const OPUS_DEFAULT_RATE: u32 = 48_000;
+
+/// Roughly the size of a libopus encoder state, for the report of a failed
+/// allocation.
+const LIBOPUS_STATE: std::alloc::Layout = std::alloc::Layout::new::<[u8; 32 * 1024]>();
 
 /// Checks that `available` can hold `needed` elements.
 pub(crate) fn check_len(needed: usize, available: usize) -> Result<(), Error> {
@@ -341,7 +372,7 @@ mod tests {
 
     #[test]
     fn fec_not_supported() {
-        for codec in Codec::ALL {
+        for codec in [Codec::G722, Codec::Pcmu, Codec::Pcma] {
             let mut dec = codec.decoder();
             let mut pcm = [0i16; 320];
             assert_eq!(
