@@ -38,5 +38,6 @@ mod error;
 pub mod jitter;
 pub mod rtp;
 pub mod srtp;
+pub mod stream;
 
 pub use error::Error;

@@ -94,7 +94,7 @@ impl<'a> ReportBlocks<'a> {
     }
 
     /// The blocks.
-    pub fn iter(&self) -> impl Iterator<Item = ReportBlock> + 'a {
+    pub fn iter(&self) -> impl Iterator<Item = ReportBlock> + use<'a> {
         self.0.chunks_exact(BLOCK_LEN).map(ReportBlock::parse)
     }
 }
