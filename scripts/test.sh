@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/toolchain.sh
 source ./scripts/toolchain.sh
 
-# 2. System packages the tests use (C compiler for -sys crates).
-./scripts/apt-install.sh gcc
+# 2. System packages the tests use (C compiler for -sys crates; CMake for
+# the libopus that the `opus` crate's sys crate builds; bcg729 for the
+# opt-in `g729` feature of linkus-media).
+./scripts/apt-install.sh gcc cmake libbcg729-dev
 # Real peers of the interop tests (linkus-testkit): Kamailio (+ TLS module),
 # SIPp, baresip, openssl for the test CA, procps for `kill` by PID.
 ./scripts/apt-install.sh kamailio kamailio-tls-modules sip-tester baresip-core openssl procps
