@@ -55,6 +55,13 @@ pub enum Error {
         /// What the library reported.
         reason: &'static str,
     },
+    /// A session description could not be parsed.
+    #[error(transparent)]
+    Sdp(#[from] crate::sdp::SdpError),
+    /// SDP offer/answer (RFC 3264) failed: no common codec, an answer that
+    /// does not match the offer, SRTP required but not offered, ...
+    #[error(transparent)]
+    OfferAnswer(#[from] crate::sdp::OfferAnswerError),
     /// A setting is out of range.
     #[error("invalid configuration: {reason}")]
     InvalidConfig {

@@ -22,8 +22,15 @@
 //!   a high percentile of recent delays), and it handles reordering,
 //!   duplicates, late packets, sequence/timestamp wrap, SSRC changes,
 //!   talkspurts after comfort noise and sender clock drift, sans-IO.
+//! - [`sdp`]: the SDP model, a bounded parser and a CRLF writer (RFC 8866),
+//!   typed views of rtpmap/fmtp/ptime/direction/rtcp/rtcp-mux, SDES
+//!   `a=crypto` (RFC 4568) and ICE attributes (RFC 8839), and a sans-IO
+//!   RFC 3264 offer/answer [`Negotiator`](sdp::Negotiator) (codec
+//!   preference, telephone-event, hold, re-offers, SRTP policy, H.264/VP8
+//!   video m-lines) giving [`NegotiatedMedia`](sdp::NegotiatedMedia) per
+//!   stream.
 //!
-//! Everything else listed above (RTP, SDP, ...) is not written yet. The crate
+//! Everything else listed above (RTP, ...) is not written yet. The crate
 //! depends on no other Linkus crate; `linkus-core` will connect it to SIP
 //! sessions.
 #![deny(missing_docs)]
@@ -37,6 +44,7 @@ pub mod dtmf;
 mod error;
 pub mod jitter;
 pub mod rtp;
+pub mod sdp;
 pub mod srtp;
 pub mod stream;
 
