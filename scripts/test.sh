@@ -26,3 +26,8 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 echo "== cargo test"
 cargo test --workspace --locked --no-run
 cargo test --workspace --locked
+# G.729 is an opt-in feature (bcg729, GPL-3+), never in the default build
+# above: check and test linkus-media with it on its own.
+echo "== linkus-media --features g729: clippy and tests"
+cargo clippy -p linkus-media --all-targets --features g729 --locked -- -D warnings
+cargo test -p linkus-media --features g729 --locked

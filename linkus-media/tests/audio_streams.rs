@@ -213,6 +213,9 @@ fn every_codec_with_and_without_srtp_on_a_clean_network() {
             // A waveform codec over a clean path is nearly transparent.
             let bound = match codec {
                 Codec::Pcmu | Codec::Pcma => 0.99,
+                // CELP at 8 kbit/s: 0.85 measured.
+                #[cfg(feature = "g729")]
+                Codec::G729 => 0.8,
                 _ => 0.9,
             };
             assert!(

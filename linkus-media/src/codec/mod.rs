@@ -42,6 +42,8 @@ use crate::Error;
 
 pub mod g711;
 pub mod g722;
+#[cfg(feature = "g729")]
+pub mod g729;
 pub mod opus;
 mod plc;
 
@@ -250,12 +252,23 @@ pub enum Codec {
     /// DTX). [`opus::OpusEncoder::new`] and [`opus::OpusDecoder::new`] take
     /// other settings and 8 or 16 kHz PCM.
     Opus,
+    /// G.729 Annex A, `G729`, payload type 18, through the GPL-3+ bcg729
+    /// library: only with the opt-in `g729` feature (see [`g729`]).
+    #[cfg(feature = "g729")]
+    G729,
 }
 
 impl Codec {
     /// Every implemented codec, in the order of a default SDP offer
     /// (wideband first).
-    pub const ALL: [Codec; 4] = [Codec::Opus, Codec::G722, Codec::Pcmu, Codec::Pcma];
+    pub const ALL: [Codec; 4 + G729_COUNT] = [
+        Codec::Opus,
+        Codec::G722,
+        Codec::Pcmu,
+        Codec::Pcma,
+        #[cfg(feature = "g729")]
+        Codec::G729,
+    ];
 
     /// The codec's SDP/RTP description.
     pub fn info(self) -> &'static CodecInfo {
@@ -264,6 +277,8 @@ impl Codec {
             Codec::Pcma => &g711::PCMA,
             Codec::G722 => &g722::G722,
             Codec::Opus => &opus::OPUS,
+            #[cfg(feature = "g729")]
+            Codec::G729 => &g729::G729,
         }
     }
 
@@ -295,6 +310,8 @@ impl Codec {
                 // failed to allocate: handle it as Rust handles that.
                 Err(_) => std::alloc::handle_alloc_error(LIBOPUS_STATE),
             },
+            #[cfg(feature = "g729")]
+            Codec::G729 => Box::new(g729::G729Encoder::new()),
         }
     }
 
@@ -309,9 +326,14 @@ impl Codec {
                 // See `encoder`.
                 Err(_) => std::alloc::handle_alloc_error(LIBOPUS_STATE),
             },
+            #[cfg(feature = "g729")]
+            Codec::G729 => Box::new(g729::G729Decoder::new()),
         }
     }
 }
+
+/// 1 with the `g729` feature ([`Codec::G729`] in [`Codec::ALL`]), else 0.
+const G729_COUNT: usize = if cfg!(feature = "g729") { 1 } else { 0 };
 
 /// Sample rate of [`Codec::Opus`].
 const OPUS_DEFAULT_RATE: u32 = 48_000;
@@ -364,7 +386,10 @@ mod tests {
         assert_eq!(Codec::from_payload_type(0), Some(Codec::Pcmu));
         assert_eq!(Codec::from_payload_type(8), Some(Codec::Pcma));
         assert_eq!(Codec::from_payload_type(9), Some(Codec::G722));
+        #[cfg(not(feature = "g729"))]
         assert_eq!(Codec::from_payload_type(18), None);
+        #[cfg(feature = "g729")]
+        assert_eq!(Codec::from_payload_type(18), Some(Codec::G729));
         assert_eq!(Codec::from_rtpmap("g722", 8000), Some(Codec::G722));
         assert_eq!(Codec::from_rtpmap("G722", 16000), None);
         assert_eq!(Codec::from_rtpmap("pcmu", 8000), Some(Codec::Pcmu));
