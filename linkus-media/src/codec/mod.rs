@@ -13,12 +13,15 @@
 //! | G.711 µ-law (`PCMU`, PT 0) | [`Codec::Pcmu`] | [`g711`] | ITU-T G.711, bit-exact |
 //! | G.711 A-law (`PCMA`, PT 8) | [`Codec::Pcma`] | [`g711`] | ITU-T G.711, bit-exact |
 //! | G.722 64 kbit/s (`G722`, PT 9) | [`Codec::G722`] | [`g722`] | ITU-T G.722 mode 1, bit-exact with spandsp |
+//! | iLBC 20/30 ms (`iLBC`, dynamic PT) | [`Codec::Ilbc`] | [`ilbc`] | RFC 3951 in `f32` with its enhancer and PLC; checked against FFmpeg's decoder |
 //!
-//! Lost packets: [`Decoder::conceal`] of all three repeats the last pitch
-//! period of the decoded signal in the style of G.711 Appendix I (smoothed
-//! at both ends of the loss, growing to three periods, fading to silence
-//! after 60 ms); G.722 also carries its ADPCM state across the gap by
-//! re-encoding the substitute. None of them has forward error correction.
+//! Lost packets: [`Decoder::conceal`] of G.711 and G.722 repeats the last
+//! pitch period of the decoded signal in the style of G.711 Appendix I
+//! (smoothed at both ends of the loss, growing to three periods, fading to
+//! silence after 60 ms); G.722 also carries its ADPCM state across the gap
+//! by re-encoding the substitute. iLBC runs the concealment of RFC 3951
+//! section 4.5 on its residual and LPC state. None of them has forward
+//! error correction.
 //!
 //! ```
 //! use linkus_media::codec::Codec;
@@ -44,6 +47,7 @@ pub mod g711;
 pub mod g722;
 #[cfg(feature = "g729")]
 pub mod g729;
+pub mod ilbc;
 pub mod opus;
 mod plc;
 
@@ -256,18 +260,25 @@ pub enum Codec {
     /// library: only with the opt-in `g729` feature (see [`g729`]).
     #[cfg(feature = "g729")]
     G729,
+    /// iLBC (RFC 3951), `iLBC/8000` (dynamic payload type) with
+    /// `a=fmtp:<pt> mode=20` or `mode=30`; see [`ilbc::IlbcMode::from_fmtp`].
+    Ilbc(ilbc::IlbcMode),
 }
 
 impl Codec {
     /// Every implemented codec, in the order of a default SDP offer
     /// (wideband first).
-    pub const ALL: [Codec; 4 + G729_COUNT] = [
+    /// iLBC 30 ms comes before 20 ms, so that [`from_rtpmap`](Self::from_rtpmap)
+    /// gives the RFC 3952 default mode for `iLBC/8000`.
+    pub const ALL: [Codec; 6 + G729_COUNT] = [
         Codec::Opus,
         Codec::G722,
         Codec::Pcmu,
         Codec::Pcma,
         #[cfg(feature = "g729")]
         Codec::G729,
+        Codec::Ilbc(ilbc::IlbcMode::Ms30),
+        Codec::Ilbc(ilbc::IlbcMode::Ms20),
     ];
 
     /// The codec's SDP/RTP description.
@@ -279,6 +290,7 @@ impl Codec {
             Codec::Opus => &opus::OPUS,
             #[cfg(feature = "g729")]
             Codec::G729 => &g729::G729,
+            Codec::Ilbc(mode) => mode.info(),
         }
     }
 
@@ -312,6 +324,7 @@ impl Codec {
             },
             #[cfg(feature = "g729")]
             Codec::G729 => Box::new(g729::G729Encoder::new()),
+            Codec::Ilbc(mode) => Box::new(ilbc::IlbcEncoder::new(mode)),
         }
     }
 
@@ -328,6 +341,7 @@ impl Codec {
             },
             #[cfg(feature = "g729")]
             Codec::G729 => Box::new(g729::G729Decoder::new()),
+            Codec::Ilbc(mode) => Box::new(ilbc::IlbcDecoder::new(mode)),
         }
     }
 }
