@@ -62,6 +62,10 @@ pub enum Error {
     /// does not match the offer, SRTP required but not offered, ...
     #[error(transparent)]
     OfferAnswer(#[from] crate::sdp::OfferAnswerError),
+    /// ICE, STUN or TURN failed: a bad candidate or credentials, a TURN
+    /// server that refused us, no selected pair.
+    #[error(transparent)]
+    Ice(#[from] crate::ice::IceError),
     /// A setting is out of range.
     #[error("invalid configuration: {reason}")]
     InvalidConfig {

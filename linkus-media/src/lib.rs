@@ -42,6 +42,7 @@
 pub mod codec;
 pub mod dtmf;
 mod error;
+pub mod ice;
 pub mod jitter;
 pub mod rtp;
 pub mod sdp;
