@@ -13,8 +13,9 @@ source ./scripts/toolchain.sh
 # opt-in `g729` feature of linkus-media).
 ./scripts/apt-install.sh gcc cmake libbcg729-dev
 # Real peers of the interop tests (linkus-testkit): Kamailio (+ TLS module),
-# SIPp, baresip, openssl for the test CA, procps for `kill` by PID.
-./scripts/apt-install.sh kamailio kamailio-tls-modules sip-tester baresip-core openssl procps
+# SIPp, baresip, coturn (TURN relay), openssl for the test CA, procps for
+# `kill` by PID.
+./scripts/apt-install.sh kamailio kamailio-tls-modules sip-tester baresip-core coturn openssl procps
 
 # 3. Checks and tests. Tests are built once, then run.
 echo "== cargo fmt --check"

@@ -16,6 +16,9 @@
 //! - [`Baresip`]: a softphone with one account, auto-answer and no sound
 //!   card, driven through its `ctrl_tcp` module (dial, hang up, await
 //!   events).
+//! - [`Coturn`]: a STUN/TURN server (coturn's `turnserver`) on 127.0.0.1
+//!   with long-term credentials (realm [`coturn::REALM`], user `alice`,
+//!   password `secret`), relaying to loopback peers.
 //!
 //! Every launcher writes its configuration into a fresh [`RunDir`], picks
 //! free loopback ports, starts the peer as a child in its own process group
@@ -24,7 +27,7 @@
 //! and keep the run directory; set [`rundir::KEEP_ENV`] to keep it always.
 //!
 //! The peers come from Debian packages (`kamailio`, `kamailio-tls-modules`,
-//! `sip-tester`, `baresip-core`, `openssl`, `procps`) that `scripts/test.sh`
+//! `sip-tester`, `baresip-core`, `coturn`, `openssl`, `procps`) that `scripts/test.sh`
 //! installs with `scripts/apt-install.sh`; a missing one is reported as
 //! [`Error::NotInstalled`].
 //!
@@ -56,6 +59,7 @@
 )]
 
 pub mod baresip;
+pub mod coturn;
 mod error;
 pub mod kamailio;
 pub mod net;
@@ -65,6 +69,7 @@ pub mod sipp;
 pub mod tls;
 
 pub use baresip::Baresip;
+pub use coturn::Coturn;
 pub use error::{Error, Result};
 pub use kamailio::{Account, Kamailio};
 pub use process::PeerProcess;

@@ -218,8 +218,30 @@ impl IceAgent {
     }
 
     /// Every local candidate gathered so far (empty when ICE is off).
+    ///
+    /// With [`IceConfig::relay_only`] only the relayed ones; local
+    /// peer-reflexive candidates are never listed (RFC 8445 §7.2.5.3.1).
     pub fn local_candidates(&self) -> impl Iterator<Item = &Candidate> {
-        self.locals.iter().map(|l| &l.cand)
+        self.locals
+            .iter()
+            .filter(|l| self.advertised(l.cand.kind()))
+            .map(|l| &l.cand)
+    }
+
+    /// Whether local candidates of `kind` go into the SDP.
+    fn advertised(&self, kind: CandidateKind) -> bool {
+        kind != CandidateKind::PeerReflexive
+            && (!self.config.relay_only || kind == CandidateKind::Relayed)
+    }
+
+    /// Whether local candidates of `kind` are paired (server-reflexive ones
+    /// are replaced by their base, RFC 8445 §6.1.2.4).
+    fn pairable(&self, kind: CandidateKind) -> bool {
+        match kind {
+            CandidateKind::Relayed => true,
+            CandidateKind::Host => !self.config.relay_only,
+            CandidateKind::ServerReflexive | CandidateKind::PeerReflexive => false,
+        }
     }
 
     /// The remote candidates (from SDP, and peer-reflexive ones learned
@@ -251,7 +273,7 @@ impl IceAgent {
             format!("a=ice-ufrag:{}", self.local_creds.ufrag),
             format!("a=ice-pwd:{}", self.local_creds.pwd),
         ];
-        v.extend(self.locals.iter().map(|l| format!("a={}", l.cand)));
+        v.extend(self.local_candidates().map(|c| format!("a={c}")));
         if self.is_gathering_complete() {
             v.push("a=end-of-candidates".into());
         }
@@ -372,12 +394,11 @@ impl IceAgent {
     }
 
     fn push_local(&mut self, local: Local) {
-        let pairable = matches!(
-            local.cand.kind(),
-            CandidateKind::Host | CandidateKind::Relayed
-        );
-        self.events
-            .push_back(IceEvent::CandidateGathered(local.cand.clone()));
+        let pairable = self.pairable(local.cand.kind());
+        if self.advertised(local.cand.kind()) {
+            self.events
+                .push_back(IceEvent::CandidateGathered(local.cand.clone()));
+        }
         self.locals.push(local);
         if pairable {
             let li = self.locals.len() - 1;
@@ -455,10 +476,8 @@ impl IceAgent {
 
     fn add_pair(&mut self, li: usize, ri: usize) -> Option<usize> {
         let (local, remote) = (&self.locals[li], &self.remotes[ri]);
-        if !matches!(
-            local.cand.kind(),
-            CandidateKind::Host | CandidateKind::Relayed
-        ) || local.cand.addr().is_ipv4() != remote.addr().is_ipv4()
+        if !self.pairable(local.cand.kind())
+            || local.cand.addr().is_ipv4() != remote.addr().is_ipv4()
         {
             return None;
         }

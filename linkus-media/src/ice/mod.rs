@@ -233,6 +233,10 @@ pub struct IceConfig {
     /// TURN servers for relayed candidates (each also yields a
     /// server-reflexive candidate).
     pub turn_servers: Vec<TurnServer>,
+    /// Use and advertise relayed candidates only (WebRTC's `relay`
+    /// transport policy): the peer never learns our addresses and media
+    /// always goes through the TURN server. Default: off.
+    pub relay_only: bool,
     /// `Ta`, the pacing of new checks (RFC 8445 §14.2: 50 ms).
     pub check_pacing: Duration,
     /// The first retransmission timeout of a connectivity check; it doubles
@@ -267,6 +271,7 @@ impl IceConfig {
             component: 1,
             stun_servers: Vec::new(),
             turn_servers: Vec::new(),
+            relay_only: false,
             check_pacing: Duration::from_millis(50),
             check_rto: Duration::from_millis(250),
             check_max_sends: 7,
