@@ -599,3 +599,25 @@ fn the_ice_switch_turns_everything_off() {
         .unwrap();
     assert!(a.add_remote_candidate(c).is_err());
 }
+
+proptest::proptest! {
+    /// Whatever arrives on a socket of a connected agent, it never panics
+    /// and keeps its selected pair.
+    #[test]
+    fn arbitrary_datagrams_never_panic(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200), stun_like in proptest::prelude::any::<bool>()) {
+        let (net, mut a, _b) = connect(Nomination::Regular, &["127.0.0.1:40100"], &["127.0.0.1:40102"]);
+        let mut data = data;
+        if stun_like && data.len() >= 20 {
+            // A STUN header with a consistent length, to reach the decoder.
+            data[0] &= 0x3F;
+            let len = ((data.len() - 20) & !3) as u16;
+            data.truncate(20 + usize::from(len));
+            data[2..4].copy_from_slice(&len.to_be_bytes());
+            data[4..8].copy_from_slice(&[0x21, 0x12, 0xA4, 0x42]);
+        }
+        for from in ["127.0.0.1:40102", "127.0.0.1:40999"] {
+            let _ = a.agent.handle_datagram(net.now, addr(from), addr("127.0.0.1:40100"), &data);
+        }
+        proptest::prop_assert!(a.agent.is_connected());
+    }
+}

@@ -1412,3 +1412,95 @@ impl IceAgent {
         self.turns.iter().find(|t| t.server == server)?.relayed()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[allow(clippy::disallowed_methods, reason = "a test's clock origin")]
+    fn t0() -> Instant {
+        Instant::now()
+    }
+
+    fn events(a: &mut IceAgent) -> Vec<IceEvent> {
+        std::iter::from_fn(|| a.poll_event()).collect()
+    }
+
+    #[test]
+    fn server_reflexive_candidate_from_a_stun_server() {
+        let (server, base) = (addr("127.0.0.1:3478"), addr("127.0.0.1:40000"));
+        // The mapping a NAT would give (another loopback address here).
+        let mapped = addr("127.0.0.5:6000");
+        let mut config = IceConfig::new(IceRole::Controlling);
+        config.stun_servers = vec![server, addr("[::1]:3478")];
+        let mut a = IceAgent::new(config).unwrap();
+        let now = t0();
+        a.add_local_address(now, base).unwrap();
+        let t = a.poll_transmit().unwrap();
+        assert_eq!(
+            (t.from, t.to),
+            (base, server),
+            "only the same address family"
+        );
+        assert!(a.poll_transmit().is_none());
+        let req = Message::decode(&t.data).unwrap();
+        assert_eq!((req.class, req.method), (Class::Request, stun::BINDING));
+        assert!(!a.is_gathering_complete());
+        let resp = Builder::new(Class::Success, stun::BINDING, &req.txid)
+            .xor_addr(stun::ATTR_XOR_MAPPED_ADDRESS, mapped)
+            .fingerprint();
+        assert_eq!(
+            a.handle_datagram(now, server, base, &resp),
+            Received::Consumed
+        );
+        // A second copy (a retransmission's answer) changes nothing.
+        assert_eq!(
+            a.handle_datagram(now, server, base, &resp),
+            Received::Discarded
+        );
+        let ev = events(&mut a);
+        let srflx = a.local_candidates().nth(1).unwrap().clone();
+        assert_eq!(srflx.kind(), CandidateKind::ServerReflexive);
+        assert_eq!(srflx.addr(), mapped);
+        assert_eq!(srflx.related(), Some(base));
+        assert_eq!(srflx.priority() >> 24, 100);
+        assert_eq!(ev.last(), Some(&IceEvent::GatheringComplete));
+        assert!(ev.contains(&IceEvent::CandidateGathered(srflx.clone())));
+        let sdp = a.sdp_attributes();
+        assert!(sdp.contains(&format!(
+            "a=candidate:2 1 UDP {} 127.0.0.5 6000 typ srflx raddr 127.0.0.1 rport 40000",
+            srflx.priority()
+        )));
+        assert_eq!(sdp.last().map(String::as_str), Some("a=end-of-candidates"));
+    }
+
+    #[test]
+    fn a_silent_stun_server_fails_gathering_after_its_retransmissions() {
+        let (server, base) = (addr("127.0.0.1:3478"), addr("127.0.0.1:40000"));
+        let mut config = IceConfig::new(IceRole::Controlled);
+        config.stun_servers = vec![server];
+        let mut a = IceAgent::new(config).unwrap();
+        let start = t0();
+        a.add_local_address(start, base).unwrap();
+        let mut sent = 0;
+        let mut now = start;
+        while !a.is_gathering_complete() && now < start + Duration::from_secs(60) {
+            sent += std::iter::from_fn(|| a.poll_transmit()).count();
+            now = a.poll_timeout().unwrap();
+            a.handle_timeout(now);
+        }
+        assert_eq!(sent, 7);
+        assert_eq!(now - start, Duration::from_millis(31_500));
+        let ev = events(&mut a);
+        assert!(ev.contains(&IceEvent::GatheringFailed {
+            server,
+            error: IceError::ServerTimeout { server },
+        }));
+        assert_eq!(ev.last(), Some(&IceEvent::GatheringComplete));
+        assert_eq!(a.local_candidates().count(), 1);
+    }
+}

@@ -467,3 +467,276 @@ impl TurnClient {
         self.events.pop_front()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SERVER: &str = "127.0.0.1:3478";
+    const BASE: &str = "127.0.0.1:40000";
+    const RELAYED: &str = "127.0.0.1:50000";
+    const PEER: &str = "127.0.0.1:40002";
+
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    /// The origin of the virtual clock.
+    #[allow(clippy::disallowed_methods, reason = "a test's clock origin")]
+    fn t0() -> Instant {
+        Instant::now()
+    }
+
+    /// A scripted TURN server: checks what the client sends and answers.
+    struct FakeServer {
+        key: Vec<u8>,
+        nonce: &'static str,
+    }
+
+    impl FakeServer {
+        fn new() -> Self {
+            FakeServer {
+                key: stun::long_term_key("alice", "linkus.test", "secret"),
+                nonce: "nonce-1",
+            }
+        }
+
+        fn challenge(&self, req: &Message<'_>, code: u16) -> Vec<u8> {
+            Builder::new(Class::Error, req.method, &req.txid)
+                .error_code(code, "Unauthorized")
+                .attr(stun::ATTR_REALM, b"linkus.test")
+                .attr(stun::ATTR_NONCE, self.nonce.as_bytes())
+                .fingerprint()
+        }
+
+        fn authenticated(&self, req: &Message<'_>) -> bool {
+            req.text(stun::ATTR_USERNAME) == Some("alice")
+                && req.text(stun::ATTR_NONCE) == Some(self.nonce)
+                && req.verify_integrity(&self.key)
+        }
+
+        fn success(&self, req: &Message<'_>, lifetime: Option<u32>) -> Vec<u8> {
+            let mut b = Builder::new(Class::Success, req.method, &req.txid);
+            if req.method == stun::ALLOCATE {
+                b = b
+                    .xor_addr(stun::ATTR_XOR_RELAYED_ADDRESS, addr(RELAYED))
+                    .xor_addr(stun::ATTR_XOR_MAPPED_ADDRESS, addr("192.0.2.7:6000"));
+            }
+            if let Some(l) = lifetime {
+                b = b.u32_attr(stun::ATTR_LIFETIME, l);
+            }
+            b.integrity(&self.key).fingerprint()
+        }
+    }
+
+    fn client(now: Instant, password: &str, rng: &mut Rng) -> TurnClient {
+        let retransmit = Retransmit {
+            rto: Duration::from_millis(500),
+            max_sends: 7,
+        };
+        TurnClient::new(
+            now,
+            addr(SERVER),
+            addr(BASE),
+            "alice",
+            password,
+            retransmit,
+            rng,
+        )
+    }
+
+    /// Allocates through the 401 challenge; returns the client.
+    fn allocated(now: Instant, server: &FakeServer, rng: &mut Rng) -> TurnClient {
+        let mut c = client(now, "secret", rng);
+        let first = c.poll_transmit().unwrap();
+        let req = Message::decode(&first).unwrap();
+        assert_eq!((req.class, req.method), (Class::Request, stun::ALLOCATE));
+        assert_eq!(
+            req.attr(stun::ATTR_REQUESTED_TRANSPORT),
+            Some(&[17, 0, 0, 0][..])
+        );
+        assert!(
+            !req.has(stun::ATTR_MESSAGE_INTEGRITY),
+            "the first Allocate is unauthenticated"
+        );
+        let resp = server.challenge(&req, 401);
+        c.handle_response(now, &Message::decode(&resp).unwrap(), rng);
+        let second = c.poll_transmit().unwrap();
+        let req = Message::decode(&second).unwrap();
+        assert!(server.authenticated(&req));
+        let resp = server.success(&req, Some(600));
+        c.handle_response(now, &Message::decode(&resp).unwrap(), rng);
+        assert_eq!(
+            c.poll_event(),
+            Some(TurnEvent::Allocated {
+                relayed: addr(RELAYED),
+                mapped: addr("192.0.2.7:6000"),
+            })
+        );
+        c
+    }
+
+    #[test]
+    fn allocates_refreshes_and_deallocates() {
+        let mut rng = Rng::new().unwrap();
+        let t0 = t0();
+        let server = FakeServer::new();
+        let mut c = allocated(t0, &server, &mut rng);
+        assert_eq!(c.relayed(), Some(addr(RELAYED)));
+        // Refresh one minute before the 600 s lifetime runs out.
+        assert_eq!(c.poll_timeout(), Some(t0 + Duration::from_secs(540)));
+        let t1 = t0 + Duration::from_secs(540);
+        c.handle_timeout(t1, &mut rng);
+        let refresh = c.poll_transmit().unwrap();
+        let req = Message::decode(&refresh).unwrap();
+        assert_eq!(req.method, stun::REFRESH);
+        assert!(server.authenticated(&req));
+        // A forged success (wrong key) is ignored; the real one reschedules.
+        let forged = Builder::new(Class::Success, stun::REFRESH, &req.txid)
+            .u32_attr(stun::ATTR_LIFETIME, 600)
+            .integrity(b"not the key")
+            .fingerprint();
+        c.handle_response(t1, &Message::decode(&forged).unwrap(), &mut rng);
+        assert!(c.owns(&req.txid));
+        let ok = server.success(&req, Some(300));
+        c.handle_response(t1, &Message::decode(&ok).unwrap(), &mut rng);
+        assert_eq!(c.poll_timeout(), Some(t1 + Duration::from_secs(240)));
+        // Closing sends a Refresh with lifetime 0.
+        c.close(t1, &mut rng);
+        let bye = c.poll_transmit().unwrap();
+        let req = Message::decode(&bye).unwrap();
+        assert_eq!(req.u32_attr(stun::ATTR_LIFETIME), Some(0));
+        let ok = server.success(&req, Some(0));
+        c.handle_response(t1, &Message::decode(&ok).unwrap(), &mut rng);
+        assert_eq!(c.state(), TurnState::Closed);
+    }
+
+    #[test]
+    fn stale_nonce_is_retried_with_the_new_one() {
+        let mut rng = Rng::new().unwrap();
+        let t0 = t0();
+        let mut server = FakeServer::new();
+        let mut c = allocated(t0, &server, &mut rng);
+        let t1 = t0 + Duration::from_secs(540);
+        c.handle_timeout(t1, &mut rng);
+        let req_bytes = c.poll_transmit().unwrap();
+        let req = Message::decode(&req_bytes).unwrap();
+        server.nonce = "nonce-2";
+        let stale = server.challenge(&req, 438);
+        c.handle_response(t1, &Message::decode(&stale).unwrap(), &mut rng);
+        let retry = c.poll_transmit().unwrap();
+        let req = Message::decode(&retry).unwrap();
+        assert_eq!(req.method, stun::REFRESH);
+        assert!(server.authenticated(&req), "signed with the new nonce");
+        assert!(c.poll_event().is_none());
+    }
+
+    #[test]
+    fn wrong_password_and_silence_are_typed_errors() {
+        let mut rng = Rng::new().unwrap();
+        let t0 = t0();
+        let server = FakeServer::new();
+        let mut c = client(t0, "wrong", &mut rng);
+        let first = c.poll_transmit().unwrap();
+        let req = Message::decode(&first).unwrap();
+        c.handle_response(
+            t0,
+            &Message::decode(&server.challenge(&req, 401)).unwrap(),
+            &mut rng,
+        );
+        let second = c.poll_transmit().unwrap();
+        let req = Message::decode(&second).unwrap();
+        assert!(!server.authenticated(&req));
+        c.handle_response(
+            t0,
+            &Message::decode(&server.challenge(&req, 401)).unwrap(),
+            &mut rng,
+        );
+        assert_eq!(
+            c.poll_event(),
+            Some(TurnEvent::Failed(IceError::TurnUnauthorized {
+                server: addr(SERVER)
+            }))
+        );
+        assert!(c.settled());
+
+        // A server that never answers: 7 transmissions, then a timeout
+        // (0.5 + 1 + 2 + 4 + 8 + 8 + 8 s).
+        let mut c = client(t0, "secret", &mut rng);
+        let mut now = t0;
+        let mut sent = 0;
+        while let Some(at) = c.poll_timeout() {
+            while c.poll_transmit().is_some() {
+                sent += 1;
+            }
+            now = at;
+            c.handle_timeout(now, &mut rng);
+            if c.settled() {
+                break;
+            }
+        }
+        assert_eq!(sent, 7);
+        assert_eq!(now - t0, Duration::from_millis(31_500));
+        assert_eq!(
+            c.poll_event(),
+            Some(TurnEvent::Failed(IceError::ServerTimeout {
+                server: addr(SERVER)
+            }))
+        );
+    }
+
+    #[test]
+    fn data_goes_by_indication_until_the_channel_is_bound() {
+        let mut rng = Rng::new().unwrap();
+        let t0 = t0();
+        let server = FakeServer::new();
+        let mut c = allocated(t0, &server, &mut rng);
+        let peer = addr(PEER);
+        // First use: a ChannelBind request and a Send indication.
+        let send = c.wrap(t0, peer, b"hello", &mut rng).unwrap();
+        let ind = Message::decode(&send).unwrap();
+        assert_eq!((ind.class, ind.method), (Class::Indication, stun::SEND));
+        assert_eq!(ind.xor_addr(stun::ATTR_XOR_PEER_ADDRESS), Some(peer));
+        assert_eq!(ind.attr(stun::ATTR_DATA), Some(&b"hello"[..]));
+        let bind = c.poll_transmit().unwrap();
+        let req = Message::decode(&bind).unwrap();
+        assert_eq!(req.method, stun::CHANNEL_BIND);
+        assert_eq!(
+            req.attr(stun::ATTR_CHANNEL_NUMBER),
+            Some(&[0x40, 0x00, 0, 0][..])
+        );
+        assert_eq!(req.xor_addr(stun::ATTR_XOR_PEER_ADDRESS), Some(peer));
+        assert!(server.authenticated(&req));
+        // Before the answer, still indications (and no second bind).
+        assert!(Message::decode(&c.wrap(t0, peer, b"x", &mut rng).unwrap()).is_some());
+        assert!(c.poll_transmit().is_none());
+        c.handle_response(
+            t0,
+            &Message::decode(&server.success(&req, None)).unwrap(),
+            &mut rng,
+        );
+        // Then ChannelData.
+        let cd = c.wrap(t0, peer, b"hello", &mut rng).unwrap();
+        assert_eq!(cd, [0x40, 0x00, 0x00, 0x05, b'h', b'e', b'l', b'l', b'o']);
+        // Inbound ChannelData and Data indications unwrap to the peer.
+        assert_eq!(c.unwrap_channel(&cd), Some((peer, &b"hello"[..])));
+        assert_eq!(
+            c.unwrap_channel(&[0x40, 0x01, 0, 1, 0]),
+            None,
+            "unknown channel"
+        );
+        assert_eq!(c.unwrap_channel(&[0x40, 0x00, 0, 9, 0]), None, "truncated");
+        let data = Builder::new(Class::Indication, stun::DATA, &[3; 12])
+            .xor_addr(stun::ATTR_XOR_PEER_ADDRESS, peer)
+            .attr(stun::ATTR_DATA, b"world")
+            .fingerprint();
+        let msg = Message::decode(&data).unwrap();
+        assert_eq!(c.unwrap_indication(&msg), Some((peer, &b"world"[..])));
+        // The binding (and so the permission) is refreshed every 4 minutes.
+        let t1 = t0 + CHANNEL_REFRESH;
+        assert!(c.poll_timeout().is_some_and(|t| t <= t1));
+        c.handle_timeout(t1, &mut rng);
+        let rebind = c.poll_transmit().unwrap();
+        assert_eq!(Message::decode(&rebind).unwrap().method, stun::CHANNEL_BIND);
+    }
+}
