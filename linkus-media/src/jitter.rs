@@ -261,7 +261,11 @@ pub struct JitterBuffer {
     in_cn: bool,
     played_seqs: VecDeque<i64>,
     transits: VecDeque<i64>,
-    scratch: Vec<i64>,
+    /// The same values as `transits`, sorted: the minimum and the
+    /// percentile are read from it (kept sorted by binary-search insert and
+    /// remove, a short memmove per packet instead of a selection over the
+    /// whole window).
+    sorted: Vec<i64>,
     min_transit: i64,
     target_us: i64,
     low_since: Option<i64>,
@@ -327,7 +331,7 @@ impl JitterBuffer {
             in_cn: false,
             played_seqs: VecDeque::new(),
             transits: VecDeque::with_capacity(cfg.window),
-            scratch: Vec::with_capacity(cfg.window),
+            sorted: Vec::with_capacity(cfg.window),
             min_transit: 0,
             target_us,
             low_since: None,
@@ -371,6 +375,7 @@ impl JitterBuffer {
         self.in_cn = false;
         self.played_seqs.clear();
         self.transits.clear();
+        self.sorted.clear();
         self.prev_transit = None;
         self.jitter_us = 0.0;
         self.low_since = None;
@@ -465,21 +470,23 @@ impl JitterBuffer {
         }
         self.prev_transit = Some(transit);
 
-        if self.transits.len() == self.cfg.window {
-            self.transits.pop_front();
+        if self.transits.len() == self.cfg.window
+            && let Some(old) = self.transits.pop_front()
+            && let Ok(i) = self.sorted.binary_search(&old)
+        {
+            self.sorted.remove(i);
         }
         self.transits.push_back(transit);
-        self.min_transit = self.transits.iter().copied().min().unwrap_or(transit);
-        self.scratch.clear();
-        self.scratch.extend(
-            self.transits
-                .iter()
-                .map(|t| t.saturating_sub(self.min_transit)),
-        );
-        let n = self.scratch.len();
+        let at = self.sorted.partition_point(|&t| t < transit);
+        self.sorted.insert(at, transit);
+        self.min_transit = self.sorted.first().copied().unwrap_or(transit);
+        let n = self.sorted.len();
         let k = ((n as f64 - 1.0) * self.cfg.percentile).ceil() as usize;
         let k = k.min(n - 1);
-        let (_, &mut high, _) = self.scratch.select_nth_unstable(k);
+        let high = self
+            .sorted
+            .get(k)
+            .map_or(0, |t| t.saturating_sub(self.min_transit));
 
         let min = micros(self.cfg.min_delay);
         let max = micros(self.cfg.max_delay);

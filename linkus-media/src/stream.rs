@@ -106,7 +106,8 @@ pub struct StreamConfig {
 
 impl StreamConfig {
     /// Defaults for `codec` with payload type `pt`, sending to `remote`
-    /// (RTP and RTCP multiplexed) as `ssrc`: 20 ms packets, symmetric RTP,
+    /// (RTP and RTCP multiplexed) as `ssrc`: the codec's default packet
+    /// duration (20 ms; 30 ms for iLBC 30), symmetric RTP,
     /// RTCP every 5 s, a 5 s RTP timeout, no SRTP, no DTMF.
     pub fn new(codec: Codec, pt: u8, remote: SocketAddr, ssrc: u32) -> Self {
         Self {
@@ -114,7 +115,7 @@ impl StreamConfig {
             payload_type: pt,
             telephone_event_pt: None,
             comfort_noise_pt: None,
-            ptime: Duration::from_millis(20),
+            ptime: codec.info().default_frame_duration,
             remote_rtp: remote,
             remote_rtcp: None,
             ssrc,
