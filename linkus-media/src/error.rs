@@ -62,6 +62,9 @@ pub enum Error {
     /// does not match the offer, SRTP required but not offered, ...
     #[error(transparent)]
     OfferAnswer(#[from] crate::sdp::OfferAnswerError),
+    /// Video RTP packetization or depacketization failed.
+    #[error(transparent)]
+    Video(#[from] crate::video::VideoError),
     /// ICE, STUN or TURN failed: a bad candidate or credentials, a TURN
     /// server that refused us, no selected pair.
     #[error(transparent)]

@@ -29,6 +29,9 @@
 //!   preference, telephone-event, hold, re-offers, SRTP policy, H.264/VP8
 //!   video m-lines) giving [`NegotiatedMedia`](sdp::NegotiatedMedia) per
 //!   stream.
+//! - [`video`]: RTP packetization of encoded video (the encoders belong to
+//!   the platform): H.264 (RFC 6184: single NAL unit, STAP-A, FU-A) and VP8
+//!   (RFC 7741), with depacketizers that reassemble frames and detect loss.
 //!
 //! Everything else listed above (RTP, ...) is not written yet. The crate
 //! depends on no other Linkus crate; `linkus-core` will connect it to SIP
@@ -48,5 +51,6 @@ pub mod rtp;
 pub mod sdp;
 pub mod srtp;
 pub mod stream;
+pub mod video;
 
 pub use error::Error;
