@@ -15,6 +15,11 @@
 //!   implementation;
 //! - packet-loss concealment behind [`Decoder::conceal`](codec::Decoder::conceal)
 //!   for both (pitch repetition in the style of G.711 Appendix I);
+//! - [`ice`]: a sans-IO ICE agent (RFC 8445) with STUN (RFC 8489) and
+//!   TURN (RFC 8656): host, server-reflexive and relayed candidates,
+//!   regular or aggressive nomination, consent freshness (RFC 7675), ICE
+//!   restart, the user's ICE switch, and first-byte demultiplexing of
+//!   STUN/DTLS/TURN/RTP/RTCP (RFC 7983);
 //! - the adaptive [`jitter`] buffer: packets in with their arrival time, one
 //!   [`Playout`](jitter::Playout) out per frame interval (a packet to decode,
 //!   a lost frame to conceal, a frame inserted to grow the delay, or

@@ -34,6 +34,16 @@
 //! indications. [`IceConfig::enabled`] is the user's ICE switch: off, the
 //! agent gathers nothing and the SDP carries plain `c=`/`m=` addresses.
 //!
+//! Why not webrtc-rs' `rtc-ice`/`rtc-stun`/`rtc-turn` (0.21.1): `rtc-ice`
+//! has no aggressive nomination, times liveness from any inbound traffic
+//! rather than from responses to our own checks (RFC 7675), and leaves
+//! server-reflexive and relayed gathering, and sending checks through a
+//! relay, to its caller; gluing `rtc-turn`'s client to it would have meant
+//! translating between two more sets of transaction, time and buffer
+//! types. The STUN codec ICE and TURN need is small (`stun.rs`, checked
+//! against the RFC 5769 test vectors), so the module carries its own, on
+//! ring (HMAC-SHA1, random numbers) and md-5.
+//!
 //! Simplifications (one data stream, one component, UDP): every pair starts
 //! Waiting (no frozen/foundation algorithm across components), local
 //! server-reflexive candidates are advertised but not paired (their base,
