@@ -1,4 +1,4 @@
-//! SRTP and SRTCP (RFC 3711; AEAD AES-GCM, RFC 7714) keyed from SDES
+//! SRTP and SRTCP (RFC 3711; AES-256, RFC 6188; AEAD AES-GCM, RFC 7714) keyed from SDES
 //! (RFC 4568), with replay protection.
 //!
 //! The cryptography is webrtc-rs' sans-IO `rtc-srtp` on ring; this module
@@ -49,14 +49,24 @@ pub enum SrtpSuite {
     AesCm128HmacSha1_32,
     /// `AEAD_AES_128_GCM` (RFC 7714): AES-128 GCM, 128-bit tag.
     AeadAes128Gcm,
+    /// `AES_256_CM_HMAC_SHA1_80` (RFC 6188).
+    Aes256CmHmacSha1_80,
+    /// `AES_256_CM_HMAC_SHA1_32` (RFC 6188).
+    Aes256CmHmacSha1_32,
+    /// `AEAD_AES_256_GCM` (RFC 7714).
+    AeadAes256Gcm,
 }
 
 impl SrtpSuite {
-    /// Every suite, strongest authentication first (a default offer's order).
-    pub const ALL: [SrtpSuite; 3] = [
+    /// Every suite: the AES-128 ones first (what peers commonly offer),
+    /// strongest authentication first within each key size.
+    pub const ALL: [SrtpSuite; 6] = [
         SrtpSuite::AeadAes128Gcm,
         SrtpSuite::AesCm128HmacSha1_80,
         SrtpSuite::AesCm128HmacSha1_32,
+        SrtpSuite::AeadAes256Gcm,
+        SrtpSuite::Aes256CmHmacSha1_80,
+        SrtpSuite::Aes256CmHmacSha1_32,
     ];
 
     /// The suite's name in SDP `a=crypto` lines.
@@ -65,6 +75,9 @@ impl SrtpSuite {
             SrtpSuite::AesCm128HmacSha1_80 => "AES_CM_128_HMAC_SHA1_80",
             SrtpSuite::AesCm128HmacSha1_32 => "AES_CM_128_HMAC_SHA1_32",
             SrtpSuite::AeadAes128Gcm => "AEAD_AES_128_GCM",
+            SrtpSuite::Aes256CmHmacSha1_80 => "AES_256_CM_HMAC_SHA1_80",
+            SrtpSuite::Aes256CmHmacSha1_32 => "AES_256_CM_HMAC_SHA1_32",
+            SrtpSuite::AeadAes256Gcm => "AEAD_AES_256_GCM",
         }
     }
 
@@ -76,13 +89,18 @@ impl SrtpSuite {
 
     /// Length of the master key in bytes.
     pub fn key_len(self) -> usize {
-        16
+        match self {
+            SrtpSuite::AesCm128HmacSha1_80
+            | SrtpSuite::AesCm128HmacSha1_32
+            | SrtpSuite::AeadAes128Gcm => 16,
+            _ => 32,
+        }
     }
 
     /// Length of the master salt in bytes.
     pub fn salt_len(self) -> usize {
         match self {
-            SrtpSuite::AeadAes128Gcm => 12,
+            SrtpSuite::AeadAes128Gcm | SrtpSuite::AeadAes256Gcm => 12,
             _ => 14,
         }
     }
@@ -95,9 +113,9 @@ impl SrtpSuite {
     /// Bytes SRTP adds to an RTP packet (the authentication tag).
     pub fn rtp_overhead(self) -> usize {
         match self {
-            SrtpSuite::AesCm128HmacSha1_80 => 10,
-            SrtpSuite::AesCm128HmacSha1_32 => 4,
-            SrtpSuite::AeadAes128Gcm => 16,
+            SrtpSuite::AesCm128HmacSha1_80 | SrtpSuite::Aes256CmHmacSha1_80 => 10,
+            SrtpSuite::AesCm128HmacSha1_32 | SrtpSuite::Aes256CmHmacSha1_32 => 4,
+            SrtpSuite::AeadAes128Gcm | SrtpSuite::AeadAes256Gcm => 16,
         }
     }
 
@@ -105,7 +123,7 @@ impl SrtpSuite {
     /// RFC 4568 keeps SRTCP's tag at 80 bits for the `_32` suite too).
     pub fn rtcp_overhead(self) -> usize {
         match self {
-            SrtpSuite::AeadAes128Gcm => 4 + 16,
+            SrtpSuite::AeadAes128Gcm | SrtpSuite::AeadAes256Gcm => 4 + 16,
             _ => 4 + 10,
         }
     }
@@ -115,6 +133,9 @@ impl SrtpSuite {
             SrtpSuite::AesCm128HmacSha1_80 => ProtectionProfile::Aes128CmHmacSha1_80,
             SrtpSuite::AesCm128HmacSha1_32 => ProtectionProfile::Aes128CmHmacSha1_32,
             SrtpSuite::AeadAes128Gcm => ProtectionProfile::AeadAes128Gcm,
+            SrtpSuite::Aes256CmHmacSha1_80 => ProtectionProfile::Aes256CmHmacSha1_80,
+            SrtpSuite::Aes256CmHmacSha1_32 => ProtectionProfile::Aes256CmHmacSha1_32,
+            SrtpSuite::AeadAes256Gcm => ProtectionProfile::AeadAes256Gcm,
         }
     }
 }

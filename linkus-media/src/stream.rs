@@ -71,6 +71,11 @@ pub struct StreamConfig {
     pub codec: Codec,
     /// Its RTP payload type (negotiated in SDP).
     pub payload_type: u8,
+    /// Other payload types the peer may send instead (the rest of the
+    /// negotiated formats). Only codecs with the same sample and clock rate
+    /// as [`codec`](Self::codec) are taken; others are ignored (their packets
+    /// count as unknown payload types).
+    pub receive_codecs: Vec<(u8, Codec)>,
     /// Payload type of RFC 4733 telephone-events, if negotiated.
     pub telephone_event_pt: Option<u8>,
     /// Payload type of comfort noise (RFC 3389), if negotiated.
@@ -113,6 +118,7 @@ impl StreamConfig {
         Self {
             codec,
             payload_type: pt,
+            receive_codecs: Vec::new(),
             telephone_event_pt: None,
             comfort_noise_pt: None,
             ptime: codec.info().default_frame_duration,
@@ -127,6 +133,65 @@ impl StreamConfig {
             rtp_timeout: Duration::from_secs(5),
             ntp_origin: 0,
         }
+    }
+}
+
+impl StreamConfig {
+    /// The stream that SDP offer/answer agreed on (an accepted audio
+    /// m-line of [`Negotiator::negotiated`](crate::sdp::Negotiator::negotiated)),
+    /// sent as `ssrc`: codec, payload types, ptime, telephone-event, remote
+    /// RTP and RTCP addresses (rtcp-mux), and the SRTP keys.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] for a video m-line, a peer address of
+    /// `0.0.0.0` (the peer holds the call: keep the previous stream), or an
+    /// SRTP suite this crate cannot run.
+    pub fn from_negotiated(media: &crate::sdp::NegotiatedMedia, ssrc: u32) -> Result<Self, Error> {
+        use crate::sdp::MediaFormat;
+        let MediaFormat::Audio(codec) = media.send_format else {
+            return Err(Error::InvalidConfig {
+                reason: "not an audio stream",
+            });
+        };
+        let remote = media.remote_rtp.ok_or(Error::InvalidConfig {
+            reason: "the peer's address is 0.0.0.0 (on hold)",
+        })?;
+        let mut cfg = StreamConfig::new(codec, media.send_payload_type, remote, ssrc);
+        if !media.rtcp_mux {
+            cfg.remote_rtcp = media.remote_rtcp;
+        }
+        if let Some(ptime) = media.ptime {
+            let info = codec.info();
+            if info
+                .samples_per_frame(ptime)
+                .and_then(|n| info.frame_duration_of(n))
+                .is_some()
+            {
+                cfg.ptime = ptime;
+            }
+        }
+        cfg.telephone_event_pt = media.telephone_event;
+        cfg.receive_codecs = media
+            .recv_formats
+            .iter()
+            .filter_map(|(pt, f)| match f {
+                MediaFormat::Audio(c) if *pt != media.send_payload_type => Some((*pt, *c)),
+                _ => None,
+            })
+            .collect();
+        if let Some(crypto) = &media.crypto {
+            let suite =
+                SrtpSuite::from_sdp_name(crypto.suite.name()).ok_or(Error::InvalidConfig {
+                    reason: "SRTP suite not supported",
+                })?;
+            cfg.srtp = Some((
+                suite,
+                crypto.local_key_salt.clone(),
+                crypto.remote_key_salt.clone(),
+            ));
+        }
+        Ok(cfg)
     }
 }
 
@@ -243,6 +308,10 @@ pub struct AudioStream {
     cfg: StreamConfig,
     encoder: Box<dyn Encoder>,
     decoder: Box<dyn Decoder>,
+    /// Payload type the decoder decodes.
+    decoder_pt: u8,
+    /// Other accepted payload types and their codecs.
+    receive_codecs: Vec<(u8, Codec)>,
     jitter: JitterBuffer,
     srtp: Option<SrtpSession>,
     rx_stats: ReceiverStats,
@@ -313,6 +382,16 @@ impl AudioStream {
         Ok(Self {
             encoder,
             decoder: cfg.codec.decoder(),
+            decoder_pt: cfg.payload_type,
+            receive_codecs: cfg
+                .receive_codecs
+                .iter()
+                .copied()
+                .filter(|(_, c)| {
+                    let (a, b) = (c.info(), info);
+                    a.sample_rate == b.sample_rate && a.clock_rate == b.clock_rate
+                })
+                .collect(),
             jitter: JitterBuffer::new(jcfg)?,
             srtp,
             rx_stats: ReceiverStats::new(info.clock_rate),
@@ -538,7 +617,12 @@ impl AudioStream {
         let h = packet.header;
         let is_event = Some(h.payload_type) == self.cfg.telephone_event_pt;
         let is_cn = Some(h.payload_type) == self.cfg.comfort_noise_pt;
-        if h.payload_type != self.cfg.payload_type && !is_event && !is_cn {
+        let known = h.payload_type == self.cfg.payload_type
+            || self
+                .receive_codecs
+                .iter()
+                .any(|(pt, _)| *pt == h.payload_type);
+        if !known && !is_event && !is_cn {
             self.drop_packet(|s| &mut s.unknown_pt);
             return;
         }
@@ -684,7 +768,7 @@ impl AudioStream {
             Playout::Packet(p) if Some(p.payload_type) == self.cfg.comfort_noise_pt => {
                 out.fill(0);
             }
-            Playout::Packet(p) => match self.decoder.decode(&p.payload, out) {
+            Playout::Packet(p) => match self.decoder_for(p.payload_type).decode(&p.payload, out) {
                 Ok(n) if n == out.len() => self.stats.frames_decoded += 1,
                 // A payload of another length or a corrupt one: conceal.
                 _ => {
@@ -699,6 +783,25 @@ impl AudioStream {
             Playout::Empty => out.fill(0),
         }
         Ok(self.frame_samples)
+    }
+
+    /// The decoder of `pt`, switching codecs when the peer does.
+    fn decoder_for(&mut self, pt: u8) -> &mut dyn Decoder {
+        if pt != self.decoder_pt {
+            let codec = if pt == self.cfg.payload_type {
+                Some(self.cfg.codec)
+            } else {
+                self.receive_codecs
+                    .iter()
+                    .find(|(p, _)| *p == pt)
+                    .map(|(_, c)| *c)
+            };
+            if let Some(codec) = codec {
+                self.decoder = codec.decoder();
+                self.decoder_pt = pt;
+            }
+        }
+        self.decoder.as_mut()
     }
 
     /// When [`poll_rtcp`](Self::poll_rtcp) has something to send next (the

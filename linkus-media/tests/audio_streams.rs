@@ -413,3 +413,55 @@ fn rtp_that_stops_and_resumes_one_way_audio_and_goodbye() {
     );
     assert!(a.stats().rtt.is_some());
 }
+
+#[test]
+fn streams_built_from_sdp_offer_answer_exchange_audio_over_srtp() {
+    use linkus_media::sdp::{CryptoSuite, LocalMedia, Negotiator, SessionDescription, SrtpPolicy};
+    let (alice_ip, bob_ip) = ("127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap());
+    for suite in [
+        CryptoSuite::AeadAes128Gcm,
+        CryptoSuite::AesCm128HmacSha1_32,
+        CryptoSuite::Aes256CmHmacSha1_80,
+    ] {
+        let alice_local = LocalMedia::new(alice_ip, 30000)
+            .with_codecs(vec![Codec::G722, Codec::Pcmu])
+            .with_srtp(SrtpPolicy::Require(vec![suite.clone()]));
+        let bob_local = LocalMedia::new(bob_ip, 40000)
+            .with_codecs(vec![Codec::Pcmu, Codec::G722])
+            .with_srtp(SrtpPolicy::Offer(vec![suite.clone()]));
+        let mut alice = Negotiator::new(alice_local, |_: &CryptoSuite, k: &mut [u8]| k.fill(0x11));
+        let mut bob = Negotiator::new(bob_local, |_: &CryptoSuite, k: &mut [u8]| k.fill(0x22));
+        // Through text, as over SIP.
+        let offer = SessionDescription::parse(&alice.create_offer().unwrap().to_string()).unwrap();
+        let (answer, bob_media) = bob.receive_offer(&offer).unwrap();
+        let alice_media = alice
+            .receive_answer(&SessionDescription::parse(&answer.to_string()).unwrap())
+            .unwrap();
+        let a_cfg = StreamConfig::from_negotiated(&alice_media[0], 1).unwrap();
+        let b_cfg = StreamConfig::from_negotiated(&bob_media[0], 2).unwrap();
+        // The offerer's order wins: G.722 both ways, telephone-event too.
+        assert_eq!((a_cfg.codec, b_cfg.codec), (Codec::G722, Codec::G722));
+        assert_eq!(a_cfg.remote_rtp, addr("127.0.0.2:40000"));
+        assert_eq!(b_cfg.remote_rtp, addr("127.0.0.1:30000"));
+        assert!(a_cfg.telephone_event_pt.is_some());
+        assert!(a_cfg.srtp.is_some() && b_cfg.srtp.is_some());
+        let (mut a, mut b) = (
+            AudioStream::new(a_cfg).unwrap(),
+            AudioStream::new(b_cfg).unwrap(),
+        );
+        let input = speech(16_000);
+        let mut wire = [0u8; 1500];
+        let mut pcm = [0i16; 320];
+        let mut played = Vec::new();
+        for (tick, chunk) in input.chunks_exact(320).enumerate() {
+            let now = FRAME * tick as u32;
+            let tx = a.send_frame(now, chunk, &mut wire).unwrap();
+            b.receive(now, addr("127.0.0.1:30000"), &wire[..tx.len]);
+            b.play_frame(now, &mut pcm).unwrap();
+            played.extend_from_slice(&pcm);
+        }
+        let (c, _) = best_correlation(&input, &played, 16_000, 8000);
+        assert!(c > 0.99, "{suite:?}: {c}");
+        assert_eq!(b.stats().packets_dropped, 0);
+    }
+}
