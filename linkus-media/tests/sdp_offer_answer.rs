@@ -696,3 +696,62 @@ fn rfc3264_section_10_1_with_ip_addresses() {
     assert_eq!(media.len(), 1);
     assert_eq!(media[0].remote_rtp, "192.0.2.1:49170".parse().ok());
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const FIXTURES: [&str; 5] = [BARESIP, KAMAILIO, LINPHONE, CHROME, ASTERISK];
+
+    fn policy(which: u8) -> SrtpPolicy {
+        match which % 3 {
+            0 => SrtpPolicy::Off,
+            1 => SrtpPolicy::Offer(CryptoSuite::KNOWN.to_vec()),
+            _ => SrtpPolicy::Require(CryptoSuite::KNOWN.to_vec()),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Mutated real offers and answers: offer/answer returns a result
+        /// or a typed error, what it writes parses back to itself, and the
+        /// send payload type is one the peer accepts.
+        #[test]
+        fn mutated_peer_sdp(
+            idx in 0usize..5,
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
+            which in any::<u8>(),
+            hold in any::<bool>(),
+        ) {
+            let mut bytes = FIXTURES[idx].as_bytes().to_vec();
+            for (pos, byte) in &edits {
+                let i = pos.index(bytes.len());
+                bytes[i] = *byte;
+            }
+            let Ok(peer) = SessionDescription::parse_bytes(&bytes) else {
+                return Ok(());
+            };
+            let local = base()
+                .with_srtp(policy(which))
+                .with_video(30002, vec![VideoCodec::H264_CONSTRAINED_BASELINE, VideoCodec::Vp8]);
+            let mut n = negotiator(local.clone());
+            n.set_hold(hold);
+            if let Ok((answer, media)) = n.receive_offer(&peer) {
+                prop_assert_eq!(SessionDescription::parse(&answer.to_string()).unwrap(), answer.clone());
+                prop_assert_eq!(answer.media.len(), peer.media.len());
+                for m in &media {
+                    prop_assert!(m.send_formats.contains(&(m.send_payload_type, m.send_format.clone())));
+                }
+                let offer = n.create_offer().unwrap();
+                prop_assert!(offer.media.len() >= answer.media.len());
+            }
+            let mut n = negotiator(local);
+            let offer = n.create_offer().unwrap();
+            prop_assert_eq!(SessionDescription::parse(&offer.to_string()).unwrap(), offer);
+            if n.receive_answer(&peer).is_ok() {
+                prop_assert!(!n.offer_pending());
+            }
+        }
+    }
+}
