@@ -75,4 +75,36 @@ pub enum Error {
         /// Which setting and why.
         reason: &'static str,
     },
+    /// A WAV file is not one this crate reads (RIFF/WAVE, 16-bit PCM, one
+    /// or two channels), or its header is malformed.
+    #[error("WAV: {reason}")]
+    Wav {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Reading or writing a file or stream failed (WAV files, call
+    /// recordings, the audio debug capture directory).
+    #[error("I/O error ({kind:?}): {message}")]
+    Io {
+        /// The kind of the underlying [`std::io::Error`].
+        kind: std::io::ErrorKind,
+        /// Its message.
+        message: String,
+    },
+    /// The conference [`Mixer`](crate::audio::Mixer) already has its
+    /// maximum number of legs.
+    #[error("the mixer already has its maximum of {max} legs")]
+    MixerFull {
+        /// The maximum number of legs.
+        max: usize,
+    },
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io {
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
 }

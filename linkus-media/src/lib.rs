@@ -15,6 +15,14 @@
 //!   implementation;
 //! - packet-loss concealment behind [`Decoder::conceal`](codec::Decoder::conceal)
 //!   for both (pitch repetition in the style of G.711 Appendix I);
+//! - [`audio`]: the audio pipeline between the device and the codec, sans-IO:
+//!   [`AudioPath`](audio::AudioPath) (echo cancellation, send/receive gain,
+//!   resampling, device switching mid-call with a cross-fade), the
+//!   [`EchoCanceller`](audio::EchoCanceller) trait with WebRTC's AEC3 as the
+//!   default, headless WAV and null [`AudioDevice`](audio::AudioDevice)s, the
+//!   9-leg conference [`Mixer`](audio::Mixer), call
+//!   [`Recorder`](audio::Recorder) and the last-call
+//!   [`DebugCapture`](audio::DebugCapture), and a WAV reader/writer;
 //! - [`ice`]: a sans-IO ICE agent (RFC 8445) with STUN (RFC 8489) and
 //!   TURN (RFC 8656): host, server-reflexive and relayed candidates,
 //!   regular or aggressive nomination, consent freshness (RFC 7675), ICE
@@ -47,6 +55,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod audio;
 pub mod codec;
 pub mod dtmf;
 mod error;
