@@ -35,6 +35,10 @@ pub struct BaresipBuilder {
     register: bool,
     auto_answer: bool,
     startup_timeout: Duration,
+    audio_source: Option<String>,
+    record: bool,
+    modules: Vec<String>,
+    media_encryption: Option<String>,
 }
 
 impl BaresipBuilder {
@@ -56,6 +60,40 @@ impl BaresipBuilder {
     /// answers them at once (`answermode=auto`).
     pub fn manual_answer(mut self) -> Self {
         self.auto_answer = false;
+        self
+    }
+
+    /// Uses this audio source instead of the silent in-process bridge, as
+    /// baresip's `audio_source` setting says: `ausine,1000` (a 1 kHz sine)
+    /// or `aufile,/path/to.wav`. Loads the module it names.
+    pub fn audio_source(mut self, source: &str) -> Self {
+        if let Some(module) = source.split(',').next() {
+            self.modules.push(format!("{module}.so"));
+        }
+        self.audio_source = Some(source.to_owned());
+        self
+    }
+
+    /// Records every call's audio (`sndfile` module): what baresip decoded
+    /// and what it encoded, as WAV files in its run directory; see
+    /// [`Baresip::recordings`].
+    pub fn record(mut self) -> Self {
+        self.record = true;
+        self
+    }
+
+    /// Loads more modules (`g722.so`, `opus.so`, `srtp.so`, ...), after
+    /// `g711.so`. Codecs are offered in the order they are loaded.
+    pub fn modules(mut self, modules: &[&str]) -> Self {
+        self.modules.extend(modules.iter().map(|m| (*m).to_owned()));
+        self
+    }
+
+    /// Sets the account's media encryption (`srtp`, `srtp-mand`, ...);
+    /// loads `srtp.so`.
+    pub fn media_encryption(mut self, mediaenc: &str) -> Self {
+        self.modules.push("srtp.so".to_owned());
+        self.media_encryption = Some(mediaenc.to_owned());
         self
     }
 
@@ -90,7 +128,27 @@ impl BaresipBuilder {
         let ctrl_port = net::free_port()?;
         let sip = SocketAddr::from((net::LOOPBACK, sip_port));
         let ctrl = SocketAddr::from((net::LOOPBACK, ctrl_port));
-        dir.write("config", &config_file(sip, ctrl, module_path))?;
+        let mut config = config_file(sip, ctrl, module_path);
+        for module in &self.modules {
+            config.push_str(&format!("module\t\t\t{module}\n"));
+        }
+        if let Some(source) = &self.audio_source {
+            config = config.replace(
+                "audio_source\t\taubridge,nil\n",
+                &format!("audio_source\t\t{source}\n"),
+            );
+            // ausine makes 48 kHz stereo only; baresip converts to the codec.
+            if source.starts_with("ausine") {
+                config.push_str("ausrc_srate\t\t48000\nausrc_channels\t\t2\n");
+            }
+        }
+        if self.record {
+            config.push_str(&format!(
+                "module\t\t\tsndfile.so\nsnd_path\t\t{}\n",
+                dir.path().display()
+            ));
+        }
+        dir.write("config", &config)?;
         let aor = format!("sip:{}@{}", self.user, self.registrar);
         let transport = if self.transport == Transport::Tcp {
             "tcp"
@@ -99,11 +157,15 @@ impl BaresipBuilder {
         };
         let regint = if self.register { 300 } else { 0 };
         let answermode = if self.auto_answer { "auto" } else { "manual" };
+        let mediaenc = self
+            .media_encryption
+            .as_ref()
+            .map_or(String::new(), |m| format!(";mediaenc={m}"));
         dir.write(
             "accounts",
             &format!(
                 "<{aor};transport={transport}>;auth_user={};auth_pass={};\
-                 answermode={answermode};regint={regint}\n",
+                 answermode={answermode};regint={regint}{mediaenc}\n",
                 self.user, self.password
             ),
         )?;
@@ -227,7 +289,30 @@ impl Baresip {
             register: true,
             auto_answer: true,
             startup_timeout: Duration::from_secs(15),
+            audio_source: None,
+            record: false,
+            modules: Vec::new(),
+            media_encryption: None,
         }
+    }
+
+    /// The WAV files the `sndfile` module wrote (see
+    /// [`BaresipBuilder::record`]), oldest first: `dump-<time>-dec.wav` holds
+    /// what baresip received and decoded, `-enc.wav` what it sent.
+    pub fn recordings(&self) -> Vec<std::path::PathBuf> {
+        let mut files: Vec<_> = std::fs::read_dir(self.dir.path())
+            .map(|d| {
+                d.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| {
+                        p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with("dump-") && n.ends_with(".wav"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
     }
 
     /// The SIP address it listens on (UDP and TCP).
