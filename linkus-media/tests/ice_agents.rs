@@ -621,3 +621,103 @@ proptest::proptest! {
         proptest::prop_assert!(a.agent.is_connected());
     }
 }
+
+/// The agent's parameters travel through a real SDP offer/answer (the sdp
+/// module's Negotiator, written and parsed as text) and connect; with the
+/// ICE switch off the SDP carries no ICE attributes.
+#[test]
+fn ice_parameters_through_sdp_offer_answer() {
+    use linkus_media::sdp::{CryptoSuite, LocalMedia, Negotiator, SessionDescription};
+
+    let keys = |_: &CryptoSuite, k: &mut [u8]| k.fill(7);
+    let t0 = Instant::now();
+    let mut a = Peer::new(
+        config(IceRole::Controlling, Nomination::Regular),
+        &["127.0.0.1:40200"],
+        t0,
+    );
+    let mut b = Peer::new(
+        config(IceRole::Controlled, Nomination::Regular),
+        &["127.0.0.1:40202"],
+        t0,
+    );
+    let local_a =
+        LocalMedia::new(addr("127.0.0.1:0").ip(), 40200).with_ice(a.agent.sdp_ice().unwrap());
+    let local_b =
+        LocalMedia::new(addr("127.0.0.1:0").ip(), 40202).with_ice(b.agent.sdp_ice().unwrap());
+    let mut na = Negotiator::new(local_a, keys);
+    let mut nb = Negotiator::new(local_b, keys);
+
+    let offer = na.create_offer().unwrap().to_string();
+    assert!(
+        offer.contains("a=candidate:1 1 UDP 2130706431 127.0.0.1 40200 typ host\r\n"),
+        "{offer}"
+    );
+    assert!(offer.contains(&format!(
+        "a=ice-ufrag:{}\r\n",
+        a.agent.local_credentials().ufrag
+    )));
+    let (answer, media_b) = nb
+        .receive_offer(&SessionDescription::parse(&offer).unwrap())
+        .unwrap();
+    let restarted = b
+        .agent
+        .apply_remote_ice(media_b[0].remote_ice.as_ref().unwrap())
+        .unwrap();
+    assert!(!restarted);
+    let media_a = na
+        .receive_answer(&SessionDescription::parse(&answer.to_string()).unwrap())
+        .unwrap();
+    a.agent
+        .apply_remote_ice(media_a[0].remote_ice.as_ref().unwrap())
+        .unwrap();
+
+    let mut net = Net::new(t0);
+    assert!(net.run_until(
+        &mut [&mut a, &mut b],
+        Duration::from_secs(10),
+        both_connected
+    ));
+    assert_same_path(&a, &b);
+    assert_eq!(
+        a.agent.default_candidate().unwrap().addr(),
+        addr("127.0.0.1:40200")
+    );
+
+    // A restart offered by A: B sees new credentials and restarts too.
+    a.agent.restart().unwrap();
+    na.local_mut().ice = a.agent.sdp_ice();
+    let offer = na.create_offer().unwrap().to_string();
+    let (_, media_b) = nb
+        .receive_offer(&SessionDescription::parse(&offer).unwrap())
+        .unwrap();
+    let old_b = b.agent.local_credentials().clone();
+    assert!(
+        b.agent
+            .apply_remote_ice(media_b[0].remote_ice.as_ref().unwrap())
+            .unwrap()
+    );
+    assert_ne!(
+        b.agent.local_credentials(),
+        &old_b,
+        "B answers with new credentials"
+    );
+
+    // The ICE switch off: no ICE in the SDP at all.
+    let off = IceAgent::new(IceConfig::disabled()).unwrap();
+    assert!(off.sdp_ice().is_none());
+    let mut plain = LocalMedia::new(addr("127.0.0.1:0").ip(), 40204);
+    plain.ice = off.sdp_ice();
+    let offer = Negotiator::new(plain, keys)
+        .create_offer()
+        .unwrap()
+        .to_string();
+    assert!(
+        !offer.contains("a=ice-") && !offer.contains("a=candidate"),
+        "{offer}"
+    );
+    assert!(
+        offer.contains("c=IN IP4 127.0.0.1\r\n") && offer.contains("m=audio 40204 "),
+        "{offer}"
+    );
+}

@@ -280,6 +280,72 @@ impl IceAgent {
         v
     }
 
+    /// Our ICE parameters for the SDP module's offer or answer
+    /// ([`LocalMedia::with_ice`](crate::sdp::LocalMedia::with_ice)); `None`
+    /// when ICE is off, so the SDP carries plain `c=`/`m=` addresses.
+    pub fn sdp_ice(&self) -> Option<crate::sdp::IceCredentials> {
+        if !self.config.enabled {
+            return None;
+        }
+        Some(crate::sdp::IceCredentials {
+            ufrag: self.local_creds.ufrag.clone(),
+            pwd: self.local_creds.pwd.clone(),
+            candidates: self.local_candidates().map(Into::into).collect(),
+            end_of_candidates: self.is_gathering_complete(),
+            lite: false,
+        })
+    }
+
+    /// Applies the peer's ICE parameters from a negotiated offer or answer.
+    /// New credentials after earlier ones are the peer's ICE restart: this
+    /// agent restarts too (RFC 8445 §9), so the answer must carry
+    /// [`sdp_ice`](Self::sdp_ice) again. Candidates the agent cannot use
+    /// (TCP, FQDN, mDNS) are skipped. Returns whether it restarted.
+    ///
+    /// # Errors
+    ///
+    /// As [`set_remote_credentials`](Self::set_remote_credentials) and
+    /// [`add_remote_candidate`](Self::add_remote_candidate).
+    pub fn apply_remote_ice(&mut self, remote: &crate::sdp::RemoteIce) -> Result<bool, Error> {
+        if !self.config.enabled {
+            return Err(IceError::Disabled.into());
+        }
+        let creds = IceCredentials {
+            ufrag: remote.ufrag.clone(),
+            pwd: remote.pwd.clone(),
+        };
+        let restarted = match &self.remote_creds {
+            Some(old) if *old != creds => {
+                self.restart()?;
+                true
+            }
+            _ => false,
+        };
+        self.set_remote_credentials(creds)?;
+        for c in &remote.candidates {
+            if let Ok(c) = Candidate::try_from(c) {
+                self.add_remote_candidate(c)?;
+            }
+        }
+        Ok(restarted)
+    }
+
+    /// The candidate for the SDP's `c=`/`m=` line (RFC 8839 §4.2.1.1):
+    /// the selected one once connected, else the relayed, server-reflexive
+    /// or host candidate, in that order of preference.
+    pub fn default_candidate(&self) -> Option<&Candidate> {
+        if let Some((local, _)) = self.selected_pair() {
+            return Some(local);
+        }
+        [
+            CandidateKind::Relayed,
+            CandidateKind::ServerReflexive,
+            CandidateKind::Host,
+        ]
+        .into_iter()
+        .find_map(|k| self.local_candidates().find(|c| c.kind() == k))
+    }
+
     fn foundation(
         &mut self,
         kind: CandidateKind,

@@ -206,6 +206,40 @@ impl FromStr for Candidate {
     }
 }
 
+/// The SDP module's `a=candidate` value of this candidate.
+impl From<&Candidate> for crate::sdp::Candidate {
+    fn from(c: &Candidate) -> Self {
+        use crate::sdp::CandidateType as T;
+        crate::sdp::Candidate {
+            foundation: c.foundation.clone(),
+            component: c.component,
+            transport: "UDP".into(),
+            priority: c.priority,
+            address: c.addr.ip().to_string(),
+            port: c.addr.port(),
+            typ: match c.kind {
+                CandidateKind::Host => T::Host,
+                CandidateKind::ServerReflexive => T::ServerReflexive,
+                CandidateKind::PeerReflexive => T::PeerReflexive,
+                CandidateKind::Relayed => T::Relayed,
+            },
+            related_address: c.related.map(|r| r.ip().to_string()),
+            related_port: c.related.map(|r| r.port()),
+            extensions: Vec::new(),
+        }
+    }
+}
+
+/// A candidate the SDP module parsed; fails for what the agent cannot use
+/// (TCP, FQDN or mDNS addresses, unknown types).
+impl TryFrom<&crate::sdp::Candidate> for Candidate {
+    type Error = crate::Error;
+
+    fn try_from(c: &crate::sdp::Candidate) -> Result<Self, Self::Error> {
+        c.to_string().parse()
+    }
+}
+
 fn bad(reason: &'static str) -> IceError {
     IceError::BadCandidate { reason }
 }
@@ -302,6 +336,17 @@ mod tests {
         let v6: Candidate = "1 1 UDP 2130706431 ::1 5000 typ host".parse().unwrap();
         assert_eq!(v6.addr(), "[::1]:5000".parse().unwrap());
         assert_eq!(v6.to_string().parse::<Candidate>().unwrap(), v6);
+    }
+
+    #[test]
+    fn converts_to_and_from_the_sdp_module() {
+        let line = "2 1 UDP 1694498815 192.0.2.3 45664 typ srflx raddr 10.0.1.1 rport 8998";
+        let c: Candidate = line.parse().unwrap();
+        let s = crate::sdp::Candidate::from(&c);
+        assert_eq!(s, crate::sdp::Candidate::parse(line).unwrap());
+        assert_eq!(Candidate::try_from(&s).unwrap(), c);
+        let mdns = crate::sdp::Candidate::parse("1 1 UDP 1 x.local 9 typ host").unwrap();
+        assert!(Candidate::try_from(&mdns).is_err());
     }
 
     #[test]
