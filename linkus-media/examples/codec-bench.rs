@@ -19,7 +19,8 @@
 //!
 //! Configurations (20 ms packets unless said otherwise), as in bench.c:
 //! `g711u`, `g711a`, `g722`, `g729` (only when built with `--features
-//! g729`; two 10 ms frames per packet, no VAD), `opus16k-24k`,
+//! g729`; two 10 ms frames per packet, no VAD), `ilbc20`, `ilbc30` (30 ms
+//! packets; not in bench.c: no C iLBC on Debian 12), `opus16k-24k`,
 //! `opus16k-24k-c5` (complexity 5), `opus16k-24k-fec` (in-band FEC, 10 %
 //! expected loss), `opus48k-32k`, `opus48k-32k-c5`; Opus in VoIP mode, VBR,
 //! mono. Every codec conceals a lost packet with its
@@ -50,6 +51,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use linkus_media::codec::ilbc::IlbcMode;
 use linkus_media::codec::opus::{OpusConfig, OpusDecoder, OpusEncoder};
 use linkus_media::codec::{Codec, Decoder, Encoder};
 
@@ -132,11 +134,15 @@ fn configs() -> Vec<Config> {
         ),
         ..builtin("g729", Codec::G729)
     });
-    // iLBC: add `ilbc20` and `ilbc30` here once `Codec::Ilbc` exists, e.g.
-    //   v.push(builtin("ilbc20", Codec::Ilbc(IlbcMode::Ms20)));
-    //   v.push(Config { frame_ms: 30, ..builtin("ilbc30", Codec::Ilbc(IlbcMode::Ms30)) });
-    // (30 ms packets are timed per packet and scaled to 20 ms; see the
-    // module docs.)
+    // iLBC 30 ms: 30 ms packets, timed per packet and scaled to 20 ms (see
+    // the module docs).
+    v.extend([
+        builtin("ilbc20", Codec::Ilbc(IlbcMode::Ms20)),
+        Config {
+            frame_ms: 30,
+            ..builtin("ilbc30", Codec::Ilbc(IlbcMode::Ms30))
+        },
+    ]);
     v.extend([
         opus("opus16k-24k", OpusConfig::new(16_000, 24_000)),
         opus(

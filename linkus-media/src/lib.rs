@@ -15,6 +15,13 @@
 //!   implementation;
 //! - packet-loss concealment behind [`Decoder::conceal`](codec::Decoder::conceal)
 //!   for both (pitch repetition in the style of G.711 Appendix I);
+//! - Opus ([`codec::opus`]) through libopus: VoIP mode at 8, 16 or 48 kHz,
+//!   bitrate, complexity, in-band FEC (recovered with
+//!   [`Decoder::decode_fec`](codec::Decoder::decode_fec)), DTX and libopus's
+//!   concealment;
+//! - G.729 Annex A through the system's bcg729, only with the opt-in `g729`
+//!   feature (bcg729 is GPL-3.0-or-later), decoding Annex B comfort-noise
+//!   frames;
 //! - [`audio`]: the audio pipeline between the device and the codec, sans-IO:
 //!   [`AudioPath`](audio::AudioPath) (echo cancellation, send/receive gain,
 //!   resampling, device switching mid-call with a cross-fade), the

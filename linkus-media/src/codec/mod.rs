@@ -23,6 +23,13 @@
 //! section 4.5 on its residual and LPC state. None of them has forward
 //! error correction.
 //!
+//! Through C libraries:
+//!
+//! | codec | [`Codec`] | module | notes |
+//! |---|---|---|---|
+//! | Opus (`opus/48000/2`, dynamic PT) | [`Codec::Opus`] | [`opus`] | libopus, which the `opus` crate bundles and builds with CMake; VoIP mode, 8/16/48 kHz mono, bitrate, complexity, in-band FEC ([`Decoder::decode_fec`]), DTX, libopus PLC |
+//! | G.729 Annex A (`G729`, PT 18) | `Codec::G729` | `g729` | bcg729 (system library), **GPL-3.0-or-later**: only with the opt-in `g729` feature; decodes Annex B SID frames; bcg729's frame erasure concealment |
+//!
 //! ```
 //! use linkus_media::codec::Codec;
 //!
