@@ -246,3 +246,62 @@ fn coturn_as_stun_server_completes_gathering() {
     let kinds: Vec<_> = a.agent.local_candidates().map(|c| c.kind()).collect();
     assert_eq!(kinds, [CandidateKind::Host]);
 }
+
+#[test]
+fn both_sides_relayed_through_coturn() {
+    let coturn = Coturn::start().expect("coturn starts (scripts/apt-install.sh coturn)");
+    let server = coturn.addr();
+    let t0 = Instant::now();
+    let mut a = Side::new(turn_config(server, "secret"), t0);
+    let mut b_config = turn_config(server, "secret");
+    b_config.role = IceRole::Controlled;
+    let mut b = Side::new(b_config, t0);
+    let gathered = run(&mut [&mut a, &mut b], Duration::from_secs(10), |s| {
+        s.iter()
+            .all(|s| s.events.contains(&IceEvent::GatheringComplete))
+    });
+    assert!(gathered, "a {:?}\nb {:?}", a.events, b.events);
+    let (ra, rb) = (
+        a.agent.relayed_address(server).unwrap(),
+        b.agent.relayed_address(server).unwrap(),
+    );
+    assert_ne!(ra, rb);
+    a.agent
+        .set_remote_credentials(b.agent.local_credentials().clone())
+        .unwrap();
+    b.agent
+        .set_remote_credentials(a.agent.local_credentials().clone())
+        .unwrap();
+    for c in b.agent.local_candidates().cloned().collect::<Vec<_>>() {
+        a.agent.add_remote_candidate(c).unwrap();
+    }
+    for c in a.agent.local_candidates().cloned().collect::<Vec<_>>() {
+        b.agent.add_remote_candidate(c).unwrap();
+    }
+    let connected = run(&mut [&mut a, &mut b], Duration::from_secs(15), |s| {
+        s.iter().all(|s| s.agent.is_connected())
+    });
+    assert!(
+        connected,
+        "a {:?}\nb {:?}\n{}",
+        a.events,
+        b.events,
+        coturn.log()
+    );
+    let (al, ar) = a.agent.selected_pair().unwrap();
+    assert_eq!((al.addr(), ar.addr()), (ra, rb));
+    let (bl, br) = b.agent.selected_pair().unwrap();
+    assert_eq!((bl.addr(), br.addr()), (rb, ra));
+    for i in 0..5u8 {
+        let t = a.agent.send(Instant::now(), &[0x80, 0, 0, i]).unwrap();
+        a.sock.send_to(&t.data, t.to).unwrap();
+        let t = b.agent.send(Instant::now(), &[0x80, 8, 0, i]).unwrap();
+        b.sock.send_to(&t.data, t.to).unwrap();
+    }
+    let all = run(&mut [&mut a, &mut b], Duration::from_secs(5), |s| {
+        s.iter().all(|s| s.media.len() >= 5)
+    });
+    assert!(all, "a got {:?}, b got {:?}", a.media, b.media);
+    assert!(a.media.iter().all(|(from, p)| *from == rb && p[1] == 8));
+    assert!(b.media.iter().all(|(from, p)| *from == ra && p[1] == 0));
+}
