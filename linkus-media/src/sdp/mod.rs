@@ -10,10 +10,13 @@
 //!   `a=end-of-candidates`) and `a=mid`.
 //! - [`SessionDescription::parse`] is strict where RFC 8866 requires it
 //!   (`v=0` first, then `o=` and `s=`, `<type>=<value>` lines, known line
-//!   types, well-formed values of the typed attributes) and lenient where
-//!   real peers deviate (LF or CRLF line ends, trailing white space, blank
-//!   lines, a missing `t=`, session and media lines in any order inside
-//!   their section). Input is bounded by [`Limits`]; every failure is an
+//!   types, well-formed `rtpmap`, `fmtp`, `ptime`, `maxptime`, `rtcp`,
+//!   `ice-ufrag`, `ice-pwd` and `mid`) and lenient where real peers deviate
+//!   (LF or CRLF line ends, trailing white space, blank lines, a missing
+//!   `t=`, session and media lines in any order inside their section, a
+//!   malformed `a=crypto` or `a=candidate` among good ones: kept verbatim,
+//!   skipped by [`MediaDescription::cryptos`] and
+//!   [`MediaDescription::candidates`]). Input is bounded by [`Limits`]; every failure is an
 //!   [`SdpError`] with the 1-based line number, and nothing panics.
 //! - [`SessionDescription`]'s `Display` writes CRLF-terminated SDP in RFC
 //!   8866 order; parsing what it writes gives back the same value.

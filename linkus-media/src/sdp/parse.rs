@@ -1,6 +1,6 @@
 //! The bounded SDP parser.
 
-use super::attr::{self, Candidate, Crypto, Fmtp, Rtcp, RtpMap, parse_num};
+use super::attr::{self, Fmtp, Rtcp, RtpMap, parse_num};
 use super::{
     Attribute, Bandwidth, Connection, MediaDescription, Origin, SdpError, SdpErrorKind,
     SessionDescription, Timing,
@@ -137,8 +137,10 @@ fn parse_attribute(v: &str) -> Res<Attribute> {
         ("fmtp", Some(v)) => Fmtp::parse(v).is_some(),
         ("ptime" | "maxptime", Some(v)) => attr::parse_ms(v).is_ok(),
         ("rtcp", Some(v)) => Rtcp::parse(v).is_some(),
-        ("crypto", Some(v)) => Crypto::parse(v).is_some(),
-        ("candidate", Some(v)) => Candidate::parse(v).is_some(),
+        // One odd crypto suite or candidate must not fail a whole call:
+        // these are kept verbatim and skipped by the typed views
+        // (`cryptos()`, `candidates()`) if malformed.
+        ("crypto" | "candidate", Some(_)) => true,
         ("ice-ufrag" | "ice-pwd" | "mid", Some(v)) => is_token(v),
         ("rtpmap" | "fmtp" | "ptime" | "maxptime" | "rtcp" | "crypto" | "candidate", None)
         | ("ice-ufrag" | "ice-pwd" | "mid", None) => false,
