@@ -68,6 +68,7 @@ pub mod dtmf;
 mod error;
 pub mod ice;
 pub mod jitter;
+pub mod quality;
 pub mod rtp;
 pub mod sdp;
 pub mod srtp;

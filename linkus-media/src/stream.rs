@@ -293,6 +293,9 @@ pub struct StreamStats {
     pub rtcp_received: u64,
     /// The codec.
     pub codec: Option<Codec>,
+    /// E-model estimate (ITU-T G.107) from the loss, the RTT, the jitter
+    /// buffer delay and the packet duration; see [`crate::quality`].
+    pub quality: Option<crate::quality::Estimate>,
 }
 
 impl StreamStats {
@@ -937,11 +940,25 @@ impl AudioStream {
     /// Statistics so far.
     pub fn stats(&self) -> StreamStats {
         let j = self.jitter.stats();
+        let expected = self.rx_stats.expected();
+        let quality = (expected > 0).then(|| {
+            let lost = self.rx_stats.cumulative_lost().max(0) as u64 + j.late;
+            let one_way = self.stats.rtt.unwrap_or_default() / 2 + j.target_delay + self.cfg.ptime;
+            crate::quality::estimate(
+                self.cfg.codec,
+                &crate::quality::Conditions {
+                    loss: lost as f64 / expected as f64,
+                    burst_ratio: 1.0,
+                    one_way_delay: one_way,
+                },
+            )
+        });
         StreamStats {
             packets_lost: self.rx_stats.cumulative_lost(),
             jitter: self.rx_stats.jitter(),
             jitter_buffer_delay: j.target_delay,
             late: j.late,
+            quality,
             ..self.stats.clone()
         }
     }

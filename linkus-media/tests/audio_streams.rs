@@ -250,6 +250,9 @@ fn every_codec_through_loss_and_jitter() {
             );
             let s = o.b.stats();
             assert!(s.packets_lost > 0, "the network lost packets");
+            // The E-model sees the loss: below a clean call's 4.4.
+            let mos = s.quality.expect("estimate").mos;
+            assert!((2.5..4.3).contains(&mos), "{codec:?}: MOS {mos}");
             assert!(o.concealed > 0);
             assert!(s.jitter > Duration::from_millis(5), "{:?}", s.jitter);
             // The jitter buffer grew to cover the 60 ms spread.
