@@ -186,6 +186,12 @@ impl Net {
             for p in peers.iter_mut() {
                 if p.agent.poll_timeout().is_some_and(|t| t <= self.now) {
                     p.agent.handle_timeout(self.now);
+                    // A timer that stays due would spin the caller's loop.
+                    let next = p.agent.poll_timeout();
+                    assert!(
+                        next.is_none_or(|t| t > self.now),
+                        "timer still due after handle_timeout"
+                    );
                 }
             }
             if self.now >= end {
@@ -325,6 +331,13 @@ fn regular_nomination_picks_the_best_pair_of_several() {
 }
 
 #[test]
+fn ipv6_loopback_connects() {
+    let (mut net, mut a, mut b) = connect(Nomination::Regular, &["[::1]:40300"], &["[::1]:40302"]);
+    assert_same_path(&a, &b);
+    exchange_media(&mut net, &mut a, &mut b);
+}
+
+#[test]
 fn aggressive_nomination_selects_on_the_first_check() {
     let (mut net, mut a, mut b) = connect(
         Nomination::Aggressive,
@@ -433,6 +446,12 @@ fn consent_expires_when_the_peer_stops_answering() {
         a.agent.send(net.now, b"\x80\x00\x00\x01").unwrap_err(),
         linkus_media::Error::Ice(IceError::NotConnected)
     );
+    // The pair that lost consent is not selected again, even once B is
+    // back.
+    b.reachable = true;
+    net.run_until(&mut [&mut a, &mut b], Duration::from_secs(10), |_| false);
+    assert_eq!(a.selected_events(), 1);
+    assert_eq!(a.agent.state(), IceState::Failed);
 }
 
 #[test]

@@ -1217,6 +1217,8 @@ impl IceAgent {
             && self.config.nomination == Nomination::Regular
             && self.selected.is_none()
             && self.nominating.is_none()
+            && !matches!(self.state, IceState::Failed | IceState::Closed)
+            && self.pairs.iter().any(|p| p.state == PairState::Succeeded)
         {
             t.extend(self.first_valid_at.map(|f| f + self.config.nomination_wait));
         }
@@ -1294,6 +1296,8 @@ impl IceAgent {
             self.fail_pair(pi);
         }
 
+        self.regular_nomination(now);
+
         // Paced checks: triggered first, then the best waiting pair.
         if self.remote_creds.is_some() && self.next_check_at.is_none_or(|t| t <= now) {
             let next = self.triggered.pop_front().or_else(|| {
@@ -1312,14 +1316,17 @@ impl IceAgent {
             }
         }
 
-        self.regular_nomination(now);
-
         // Consent freshness (RFC 7675).
         if self.path.is_some() {
             if self
                 .last_consent
                 .is_some_and(|l| now >= l + self.config.consent_timeout)
             {
+                // The pair lost consent: it is not selected again.
+                if let Some(pair) = self.selected.and_then(|pi| self.pairs.get_mut(pi)) {
+                    pair.state = PairState::Failed;
+                    pair.nominated = false;
+                }
                 self.path = None;
                 self.selected = None;
                 self.next_consent_at = None;
@@ -1349,6 +1356,7 @@ impl IceAgent {
             || self.config.nomination != Nomination::Regular
             || self.selected.is_some()
             || self.nominating.is_some()
+            || matches!(self.state, IceState::Failed | IceState::Closed)
         {
             return;
         }
