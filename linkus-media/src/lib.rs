@@ -71,6 +71,7 @@ pub mod jitter;
 pub mod quality;
 pub mod rtp;
 pub mod sdp;
+pub mod session;
 pub mod srtp;
 pub mod stream;
 pub mod video;

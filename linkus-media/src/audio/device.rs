@@ -20,7 +20,7 @@ use crate::Error;
 /// Samples are `i16`, interleaved when [`channels`](Self::channels) is 2.
 /// The device is pulled and pushed in the caller's rhythm (sans-IO): a real
 /// device buffers between its audio callback and these calls.
-pub trait AudioDevice: fmt::Debug {
+pub trait AudioDevice: fmt::Debug + Send {
     /// A name for the user and for logs ("Speaker", "AirPods Pro", ...).
     fn name(&self) -> &str;
 
