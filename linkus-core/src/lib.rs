@@ -6,11 +6,46 @@
 //! accounts, calls, presence, conferences, voicemail and call history, with a
 //! typed async API and one event stream.
 //!
-//! **Status: not started.** Today the usable piece of the SDK is the SIP
-//! message layer in `linkus-sip`; the Core arrives with the SIP engine and
-//! media sessions. See `ARCHITECTURE.md` in the repository for the plan.
+//! **Status: foundations.** What exists is the pure logic and storage the
+//! `Core` is built on; the `Core` facade itself, with calls, arrives next.
+//!
+//! - [`error`]: the one [`Error`] type, with typed variants for bad input.
+//! - [`secret`]: [`Secret`] (prints `***`), the [`SecretStore`] trait, the
+//!   default [`EncryptedFileSecretStore`] and, behind the `keyring` feature,
+//!   the OS keyring.
+//! - [`store`]: the [`Store`] trait for accounts, settings and call history;
+//!   [`SqliteStore`] (the default) and [`MemoryStore`].
+//! - [`account`]: sign-in data, [`ServerSpec`] (SN, domain, IP and port, the
+//!   LAN/remote pair and its routing rule) and [`Accounts`] (add, list,
+//!   switch, sign out, remove).
+//! - [`history`]: call-history records.
+//! - [`dialplan`]: dial strings.
+//!
+//! Nothing here does network I/O or reads the clock: times come from the
+//! caller as [`UnixMs`].
 #![deny(missing_docs)]
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
+
+pub mod account;
+pub mod dialplan;
+pub mod error;
+pub mod history;
+pub mod secret;
+pub mod store;
+
+pub use account::{
+    Account, AccountConfig, AccountId, AccountProfile, Accounts, Host, HostPort, LocalInterface,
+    ServerSpec, ServerTarget,
+};
+pub use error::{Error, SecretError, ServerError, StoreError};
+pub use history::{
+    CallCursor, CallEntry, CallId, CallPage, CallQuery, CallRecord, Direction, EndReason,
+    QualitySummary, UnixMs,
+};
+#[cfg(feature = "keyring")]
+pub use secret::KeyringSecretStore;
+pub use secret::{EncryptedFileSecretStore, MemorySecretStore, Secret, SecretStore};
+pub use store::{MemoryStore, SqliteStore, Store};
