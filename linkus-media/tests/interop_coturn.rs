@@ -305,3 +305,83 @@ fn both_sides_relayed_through_coturn() {
     assert!(a.media.iter().all(|(from, p)| *from == rb && p[1] == 8));
     assert!(b.media.iter().all(|(from, p)| *from == ra && p[1] == 0));
 }
+
+/// Exchanges credentials and candidates (what SDP would carry).
+fn signal(a: &mut Side, b: &mut Side) {
+    a.agent
+        .set_remote_credentials(b.agent.local_credentials().clone())
+        .unwrap();
+    b.agent
+        .set_remote_credentials(a.agent.local_credentials().clone())
+        .unwrap();
+    for c in b.agent.local_candidates().cloned().collect::<Vec<_>>() {
+        a.agent.add_remote_candidate(c).unwrap();
+    }
+    for c in a.agent.local_candidates().cloned().collect::<Vec<_>>() {
+        b.agent.add_remote_candidate(c).unwrap();
+    }
+}
+
+fn selections(s: &Side) -> usize {
+    s.events
+        .iter()
+        .filter(|e| matches!(e, IceEvent::SelectedPair { .. }))
+        .count()
+}
+
+#[test]
+fn restart_and_consent_over_the_relay() {
+    let coturn = Coturn::start().expect("coturn starts (scripts/apt-install.sh coturn)");
+    let server = coturn.addr();
+    let t0 = Instant::now();
+    // Short consent timers so that the test is quick.
+    let mut a_config = turn_config(server, "secret");
+    a_config.consent_interval = Duration::from_millis(250);
+    a_config.consent_timeout = Duration::from_secs(2);
+    let mut a = Side::new(a_config, t0);
+    let mut b = Side::new(IceConfig::new(IceRole::Controlled), t0);
+    assert!(run(&mut [&mut a], Duration::from_secs(10), |s| {
+        s[0].events.contains(&IceEvent::GatheringComplete)
+    }));
+    let relayed = a.agent.relayed_address(server).unwrap();
+    signal(&mut a, &mut b);
+    assert!(run(&mut [&mut a, &mut b], Duration::from_secs(15), |s| {
+        s.iter().all(|s| s.agent.is_connected())
+    }));
+
+    // Both restart (new credentials); the allocation is kept.
+    let old = a.agent.local_credentials().clone();
+    a.agent.restart().unwrap();
+    b.agent.restart().unwrap();
+    assert_ne!(a.agent.local_credentials(), &old);
+    signal(&mut a, &mut b);
+    let reselected = run(&mut [&mut a, &mut b], Duration::from_secs(15), |s| {
+        s.iter().all(|s| selections(s) == 2)
+    });
+    assert!(reselected, "a {:?}\nb {:?}", a.events, b.events);
+    assert_eq!(a.agent.selected_pair().unwrap().0.addr(), relayed);
+    let t = a.agent.send(Instant::now(), &[0x80, 0, 0, 9]).unwrap();
+    a.sock.send_to(&t.data, t.to).unwrap();
+    assert!(run(&mut [&mut a, &mut b], Duration::from_secs(5), |s| {
+        !s[1].media.is_empty()
+    }));
+    assert_eq!(b.media[0], (relayed, vec![0x80, 0, 0, 9]));
+
+    // Consent stays fresh through the relay for a few timeouts' worth...
+    let lost = run(&mut [&mut a, &mut b], Duration::from_secs(3), |s| {
+        s[0].events.contains(&IceEvent::ConsentLost)
+    });
+    assert!(!lost, "{:?}", a.events);
+    // ...and is lost about 2 s after B stops answering.
+    let silent_from = Instant::now();
+    let lost = run(&mut [&mut a], Duration::from_secs(10), |s| {
+        s[0].events.contains(&IceEvent::ConsentLost)
+    });
+    let after = silent_from.elapsed();
+    assert!(lost, "{:?}", a.events);
+    assert!(
+        after >= Duration::from_millis(1500) && after < Duration::from_secs(5),
+        "{after:?}"
+    );
+    assert!(a.agent.send(Instant::now(), &[0x80]).is_err());
+}
