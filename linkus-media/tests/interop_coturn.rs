@@ -4,7 +4,9 @@
 //! Agent A gathers a relayed candidate with long-term credentials (and
 //! advertises only that one), agent B is host-only; the checks succeed, A's
 //! selected pair uses the relay, and RTP-like datagrams go both ways
-//! through it. A wrong password is a typed error.
+//! through it. A wrong password is a typed error. Also: both sides
+//! relayed, ICE restart and consent freshness through the relay, and coturn
+//! as a plain STUN server.
 #![allow(
     clippy::disallowed_methods,
     reason = "an interop test drives real sockets with the wall clock"
