@@ -250,3 +250,63 @@ fn write_bitstreams() {
         std::fs::write(&path, file).unwrap_or_else(|e| panic!("{path}: {e}"));
     }
 }
+
+/// CPU time of this thread in ns (Linux), as `shared/tools/codec-ref`
+/// measures: unlike wall time, not inflated by other processes on a busy
+/// machine.
+fn thread_cpu_ns() -> Option<f64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Encode and decode CPU time per frame and the resulting real-time factor
+/// on the 3 s of speech, 40 passes:
+/// `cargo test --release -p linkus-media --test ilbc_ffmpeg_vectors -- --ignored --nocapture cpu_time`
+#[test]
+#[ignore = "timing, run by hand in release mode"]
+fn cpu_time_per_frame() {
+    let input = pcm("ilbc_speech.in.raw");
+    for mode in MODES {
+        let (n, b) = (mode.frame_samples(), mode.frame_bytes());
+        let frames = input.len() / n;
+        let passes = 40;
+        let bits = encode(mode, &input);
+        let mut enc = IlbcEncoder::new(mode);
+        let mut payload = [0u8; 50];
+        let Some(t0) = thread_cpu_ns() else { return };
+        for _ in 0..passes {
+            for pcm in input.chunks_exact(n) {
+                enc.encode(std::hint::black_box(pcm), &mut payload).unwrap();
+            }
+        }
+        let t1 = thread_cpu_ns().unwrap_or(t0);
+        let mut times = Vec::new();
+        for enhance in [true, false] {
+            let mut dec = IlbcDecoder::with_enhancer(mode, enhance);
+            let mut out = [0i16; 240];
+            let t2 = thread_cpu_ns().unwrap_or(t0);
+            for _ in 0..passes {
+                for bytes in bits.chunks_exact(b) {
+                    dec.decode(std::hint::black_box(bytes), &mut out[..n])
+                        .unwrap();
+                }
+            }
+            times.push((thread_cpu_ns().unwrap_or(t2) - t2) / (passes * frames) as f64);
+        }
+        let enc_ns = (t1 - t0) / (passes * frames) as f64;
+        let frame_ns = f64::from(ms(mode)) * 1e6;
+        println!(
+            "{mode:?}: encode {:.1} us, decode {:.1} us (no enhancer {:.1} us) per frame; \
+             encode+decode {:.0}x real time ({:.0}x without enhancer)",
+            enc_ns / 1e3,
+            times[0] / 1e3,
+            times[1] / 1e3,
+            frame_ns / (enc_ns + times[0]),
+            frame_ns / (enc_ns + times[1]),
+        );
+    }
+}

@@ -436,15 +436,17 @@ pub(super) fn gain_dequant(index: u16, max_in: f32, stage: usize) -> f32 {
 /// The codebook memory `mem` filtered with the expansion filter (the
 /// second codebook section, RFC 3951 section 3.6.3), zeros outside.
 pub(super) fn filter_cb_mem(mem: &[f32], out: &mut [f32]) {
-    let n = mem.len().min(out.len());
+    // out[k] = sum_j mem[k - 3 + j] * CB_FILTERS[7 - j], zeros outside.
+    let n = mem.len().min(out.len()).min(CB_MEML);
+    let mut padded = [0f32; CB_MEML + 8];
+    padded[3..3 + n].copy_from_slice(&mem[..n]);
+    let mut taps = CB_FILTERS;
+    taps.reverse();
     for (k, o) in out.iter_mut().enumerate().take(n) {
+        let x = &padded[k..k + 8];
         let mut s = 0f32;
-        for (j, &c) in CB_FILTERS.iter().rev().enumerate() {
-            // out[k] = sum_j mem[k - 3 + j] * CB_FILTERS[7 - j]
-            let idx = k + j;
-            if idx >= 3 && idx - 3 < n {
-                s += mem[idx - 3] * c;
-            }
+        for j in 0..8 {
+            s += x[j] * taps[j];
         }
         *o = s;
     }

@@ -17,7 +17,8 @@
 //! the algorithm as RFC 3951 describes it: encoder (section 3), decoder
 //! with the enhancer (section 4.6) and the packet loss concealment of
 //! section 4.5, which [`Decoder::conceal`] runs (pitch repetition mixed
-//! with noise from the last residual, fading out after 320 ms). The tests
+//! with noise from the last residual through the last LPC filter, stepping
+//! down in level after 40 ms of loss and silent after 160 ms). The tests
 //! check it against FFmpeg's independent iLBC decoder
 //! (`tests/ilbc_ffmpeg_vectors.rs`).
 //!
