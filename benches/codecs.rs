@@ -1,4 +1,4 @@
-//! Voice codec speed: `linkus-media`'s G.711 and G.722 on 20 ms frames.
+//! Voice codec speed: `linkus-media`'s codecs on 20 ms frames.
 //!
 //! Every benchmark id is one 20 ms frame, so criterion's time per iteration
 //! is the ns per frame that `shared/tools/codec-ref` reports for the C
@@ -18,9 +18,17 @@
 //!   <-> 50 bytes): `encode`, `decode` (with the enhancer, the default) and
 //!   `decode_no_enhancer`. Input: 3 s of the 8 kHz test speech
 //!   (`linkus-media/tests/data/ilbc_speech.in.raw`).
+//! * `opus16k-24k{,-c5,-fec}` and `opus48k-32k{,-c5}` `/encode`, `/decode`:
+//!   Opus (libopus through the `opus` crate) in the codec-ref harness's
+//!   configurations: VoIP mode, VBR, 16 kHz at 24 kbit/s or 48 kHz at
+//!   32 kbit/s, default complexity (9) or 5, and in-band FEC with 10 %
+//!   expected loss. The 48 kHz input is the 16 kHz speech interpolated.
+//! * `g729/encode`, `g729/decode` (only with `--features g729`: bcg729,
+//!   GPL-3+): two 10 ms frames per 20 ms, 160 samples <-> 20 bytes; the
+//!   8 kHz input is the G.711 one.
 //!
 //! ```text
-//! cargo bench -p linkus-sdk --bench codecs -- --warm-up-time 1 --measurement-time 3
+//! cargo bench -p linkus-sdk --bench codecs [--features g729] -- --warm-up-time 1 --measurement-time 3
 //! ```
 
 use std::hint::black_box;
@@ -30,6 +38,7 @@ use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use linkus_media::codec::g711::{self, G711Decoder, G711Encoder, Law};
 use linkus_media::codec::g722::{G722Decoder, G722Encoder};
 use linkus_media::codec::ilbc::{IlbcDecoder, IlbcEncoder, IlbcMode};
+use linkus_media::codec::opus::{OpusConfig, OpusDecoder, OpusEncoder};
 use linkus_media::codec::{Decoder, Encoder};
 
 const SPEECH_16K: &[u8] = include_bytes!("../linkus-media/tests/data/g722_speech.in.raw");
@@ -123,6 +132,106 @@ fn g722(c: &mut Criterion) {
     group.finish();
 }
 
+/// Encodes every `frame`-sample frame of `pcm` into one packet.
+fn packets(enc: &mut dyn Encoder, pcm: &[i16], frame: usize) -> Vec<Vec<u8>> {
+    pcm.chunks_exact(frame)
+        .map(|f| {
+            let mut p = vec![0u8; enc.max_payload_len(frame)];
+            let n = enc.encode(f, &mut p).unwrap();
+            p.truncate(n);
+            p
+        })
+        .collect()
+}
+
+/// `encode` and `decode` of one codec configuration on 20 ms frames.
+fn encode_decode(
+    c: &mut Criterion,
+    name: &str,
+    pcm: &[i16],
+    frame: usize,
+    mut make_enc: impl FnMut() -> Box<dyn Encoder>,
+    dec: &mut dyn Decoder,
+) {
+    let mut group = c.benchmark_group(name);
+    let mut enc = make_enc();
+    let mut payload = vec![0u8; enc.max_payload_len(frame)];
+    let mut next = frames(pcm, frame);
+    group.bench_function("encode", |b| {
+        b.iter(|| enc.encode(black_box(next()), &mut payload).unwrap())
+    });
+    let bits = packets(make_enc().as_mut(), pcm, frame);
+    let mut out = vec![0i16; frame];
+    let mut at = 0;
+    group.bench_function("decode", |b| {
+        b.iter(|| {
+            at = (at + 1) % bits.len();
+            dec.decode(black_box(&bits[at]), &mut out).unwrap()
+        })
+    });
+    group.finish();
+}
+
+fn opus(c: &mut Criterion) {
+    let pcm16 = speech_16k();
+    // 48 kHz: linear interpolation of the 16 kHz speech.
+    let pcm48: Vec<i16> = (0..pcm16.len() * 3)
+        .map(|i| {
+            let (k, r) = (i / 3, (i % 3) as i32);
+            let a = i32::from(pcm16[k]);
+            let b = i32::from(pcm16[(k + 1).min(pcm16.len() - 1)]);
+            (a + (b - a) * r / 3) as i16
+        })
+        .collect();
+    let configs = [
+        ("opus16k-24k", OpusConfig::new(16_000, 24_000)),
+        (
+            "opus16k-24k-c5",
+            OpusConfig::new(16_000, 24_000).with_complexity(5),
+        ),
+        (
+            "opus16k-24k-fec",
+            OpusConfig::new(16_000, 24_000).with_fec(10),
+        ),
+        ("opus48k-32k", OpusConfig::new(48_000, 32_000)),
+        (
+            "opus48k-32k-c5",
+            OpusConfig::new(48_000, 32_000).with_complexity(5),
+        ),
+    ];
+    for (name, config) in configs {
+        let (pcm, frame) = if config.sample_rate == 16_000 {
+            (&pcm16, 320)
+        } else {
+            (&pcm48, 960)
+        };
+        let mut dec = OpusDecoder::new(config.sample_rate).unwrap();
+        encode_decode(
+            c,
+            name,
+            pcm,
+            frame,
+            || Box::new(OpusEncoder::new(config).unwrap()),
+            &mut dec,
+        );
+    }
+}
+
+#[cfg(feature = "g729")]
+fn g729(c: &mut Criterion) {
+    use linkus_media::codec::g729::{G729Decoder, G729Encoder};
+    let pcm: Vec<i16> = speech_16k().into_iter().step_by(2).collect();
+    let mut dec = G729Decoder::new();
+    encode_decode(
+        c,
+        "g729",
+        &pcm,
+        160,
+        || Box::new(G729Encoder::new()),
+        &mut dec,
+    );
+}
+
 /// 3 s of 8 kHz speech: the input of the iLBC vectors.
 const SPEECH_8K: &[u8] = include_bytes!("../linkus-media/tests/data/ilbc_speech.in.raw");
 
@@ -157,5 +266,8 @@ fn ilbc(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, g711, g722, ilbc);
+#[cfg(not(feature = "g729"))]
+criterion_group!(benches, g711, g722, ilbc, opus);
+#[cfg(feature = "g729")]
+criterion_group!(benches, g711, g722, ilbc, opus, g729);
 criterion_main!(benches);
