@@ -19,7 +19,8 @@
 //!   LAN/remote pair and its routing rule) and [`Accounts`] (add, list,
 //!   switch, sign out, remove).
 //! - [`history`]: call-history records.
-//! - [`dialplan`]: dial strings.
+//! - [`dialplan`]: dial strings to [`DialTarget`]s: numbers, extensions,
+//!   URIs, outbound prefixes, DOD feature codes, emergency numbers.
 //!
 //! Nothing here does network I/O or reads the clock: times come from the
 //! caller as [`UnixMs`].
@@ -39,6 +40,10 @@ pub mod store;
 pub use account::{
     Account, AccountConfig, AccountId, AccountProfile, Accounts, Host, HostPort, LocalInterface,
     ServerSpec, ServerTarget,
+};
+pub use dialplan::{
+    DialError, DialOptions, DialPlan, DialTarget, DodDial, EmergencyRoute, OutboundPrefix,
+    OutboundPrefixes, PrefixSource,
 };
 pub use error::{Error, SecretError, ServerError, StoreError};
 pub use history::{
