@@ -15,6 +15,9 @@
 //!   implementation;
 //! - packet-loss concealment behind [`Decoder::conceal`](codec::Decoder::conceal)
 //!   for both (pitch repetition in the style of G.711 Appendix I);
+//! - iLBC ([`codec::ilbc`], RFC 3951) in its 20 and 30 ms modes, in pure Rust:
+//!   encoder, decoder with the RFC's enhancer and its packet-loss
+//!   concealment, checked against FFmpeg's independent iLBC decoder;
 //! - Opus ([`codec::opus`]) through libopus: VoIP mode at 8, 16 or 48 kHz,
 //!   bitrate, complexity, in-band FEC (recovered with
 //!   [`Decoder::decode_fec`](codec::Decoder::decode_fec)), DTX and libopus's
