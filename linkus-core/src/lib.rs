@@ -21,6 +21,8 @@
 //! - [`history`]: call-history records.
 //! - [`dialplan`]: dial strings to [`DialTarget`]s: numbers, extensions,
 //!   URIs, outbound prefixes, DOD feature codes, emergency numbers.
+//! - [`rules`]: call waiting, auto-answer of normal and paging/intercom calls
+//!   ([`detect_intercom`] over SIP headers) and [`decide_incoming`].
 //!
 //! Nothing here does network I/O or reads the clock: times come from the
 //! caller as [`UnixMs`].
@@ -34,6 +36,7 @@ pub mod account;
 pub mod dialplan;
 pub mod error;
 pub mod history;
+pub mod rules;
 pub mod secret;
 pub mod store;
 
@@ -49,6 +52,10 @@ pub use error::{Error, SecretError, ServerError, StoreError};
 pub use history::{
     CallCursor, CallEntry, CallId, CallPage, CallQuery, CallRecord, Direction, EndReason,
     QualitySummary, UnixMs,
+};
+pub use rules::{
+    AutoAnswer, CallSettings, IncomingCall, IncomingDecision, Intercom, IntercomSource,
+    PagingAutoAnswer, SecondCallChoice, decide_incoming, detect_intercom,
 };
 #[cfg(feature = "keyring")]
 pub use secret::KeyringSecretStore;
