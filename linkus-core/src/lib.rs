@@ -19,6 +19,7 @@
 //!   LAN/remote pair and its routing rule) and [`Accounts`] (add, list,
 //!   switch, sign out, remove).
 //! - [`history`]: call-history records.
+//! - [`data_dir`]: [`DataDir`], the default stores of a data directory.
 //! - [`dialplan`]: dial strings to [`DialTarget`]s: numbers, extensions,
 //!   URIs, outbound prefixes, DOD feature codes, emergency numbers.
 //! - [`rules`]: call waiting, auto-answer of normal and paging/intercom calls
@@ -26,6 +27,12 @@
 //!
 //! Nothing here does network I/O or reads the clock: times come from the
 //! caller as [`UnixMs`].
+//!
+//! Coming with the `Core`: the builder (data directory, defaults,
+//! `dangerous()` for insecure switches), registration of the signed-in
+//! accounts through `linkus-sip`, SN resolution through the PBX API, calls
+//! (dialled through [`DialPlan`], incoming ones handled by
+//! [`decide_incoming`]) and a [`CallRecord`] written for each.
 #![deny(missing_docs)]
 #![cfg_attr(
     not(test),
@@ -33,6 +40,7 @@
 )]
 
 pub mod account;
+pub mod data_dir;
 pub mod dialplan;
 pub mod error;
 pub mod history;
@@ -44,6 +52,7 @@ pub use account::{
     Account, AccountConfig, AccountId, AccountProfile, Accounts, Host, HostPort, LocalInterface,
     ServerSpec, ServerTarget,
 };
+pub use data_dir::DataDir;
 pub use dialplan::{
     DialError, DialOptions, DialPlan, DialTarget, DodDial, EmergencyRoute, OutboundPrefix,
     OutboundPrefixes, PrefixSource,
