@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::wav::MAX_SAMPLE_RATE;
 use super::{
     Aec3, AudioDevice, EchoCanceller, Gain, Recorder, RecordingLayout, Resampler, WriteSeek,
 };
@@ -64,9 +65,9 @@ impl DeviceIo {
             });
         }
         let per_frame = frame as u64 * u64::from(dev_rate);
-        if dev_rate == 0 || per_frame % u64::from(rate) != 0 {
+        if dev_rate == 0 || dev_rate > MAX_SAMPLE_RATE || per_frame % u64::from(rate) != 0 {
             return Err(Error::InvalidConfig {
-                reason: "audio device: its rate does not give whole frames",
+                reason: "audio device: its rate is over 384 kHz or does not give whole frames",
             });
         }
         let dev_samples = usize::try_from(per_frame / u64::from(rate)).unwrap_or(usize::MAX);

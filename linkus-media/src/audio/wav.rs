@@ -279,7 +279,11 @@ impl<R: Read> WavReader<R> {
                 filled = 1;
             }
             if let Some(r) = self.remaining {
-                want = want.min(usize::try_from(r).unwrap_or(usize::MAX) + filled);
+                want = want.min(
+                    usize::try_from(r)
+                        .unwrap_or(usize::MAX)
+                        .saturating_add(filled),
+                );
             }
             if want <= filled {
                 self.at_eof = true;
