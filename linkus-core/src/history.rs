@@ -104,6 +104,31 @@ pub enum EndReason {
 }
 
 impl EndReason {
+    /// The reason for a call that ended with a SIP final response before it
+    /// was answered: 486/600 busy, 603 declined, 408/480 no answer, 487
+    /// cancelled (outgoing) or missed (incoming: the caller gave up), 3xx–6xx
+    /// otherwise a failure with the code. `None` for a code that ends no call
+    /// (1xx, 2xx, or outside 100–699).
+    ///
+    /// ```
+    /// use linkus_core::{Direction, EndReason};
+    /// assert_eq!(EndReason::from_sip_status(486, Direction::Outgoing), Some(EndReason::Busy));
+    /// assert_eq!(EndReason::from_sip_status(487, Direction::Incoming), Some(EndReason::Missed));
+    /// assert_eq!(EndReason::from_sip_status(503, Direction::Outgoing), Some(EndReason::Failed(Some(503))));
+    /// assert_eq!(EndReason::from_sip_status(200, Direction::Outgoing), None);
+    /// ```
+    pub fn from_sip_status(code: u16, direction: Direction) -> Option<Self> {
+        Some(match (code, direction) {
+            (486 | 600, _) => EndReason::Busy,
+            (603, _) => EndReason::Declined,
+            (408 | 480, _) => EndReason::NoAnswer,
+            (487, Direction::Outgoing) => EndReason::Cancelled,
+            (487, Direction::Incoming) => EndReason::Missed,
+            (300..=699, _) => EndReason::Failed(Some(code)),
+            _ => return None,
+        })
+    }
+
     /// The stored name: `local-hangup`, … `failed:503`, `failed`.
     pub fn to_text(self) -> String {
         let s = match self {

@@ -294,3 +294,51 @@ fn sqlite_store_rejects_a_file_that_is_not_a_database() {
     ));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn end_reasons_from_sip_status() {
+    use Direction::{Incoming, Outgoing};
+    let cases = [
+        (486, Outgoing, Some(EndReason::Busy)),
+        (600, Outgoing, Some(EndReason::Busy)),
+        (603, Outgoing, Some(EndReason::Declined)),
+        (408, Outgoing, Some(EndReason::NoAnswer)),
+        (480, Incoming, Some(EndReason::NoAnswer)),
+        (487, Outgoing, Some(EndReason::Cancelled)),
+        (487, Incoming, Some(EndReason::Missed)),
+        (404, Outgoing, Some(EndReason::Failed(Some(404)))),
+        (302, Outgoing, Some(EndReason::Failed(Some(302)))),
+        (699, Outgoing, Some(EndReason::Failed(Some(699)))),
+        (180, Outgoing, None),
+        (200, Incoming, None),
+        (700, Outgoing, None),
+        (0, Outgoing, None),
+    ];
+    for (code, direction, expected) in cases {
+        assert_eq!(
+            EndReason::from_sip_status(code, direction),
+            expected,
+            "{code} {direction:?}"
+        );
+    }
+    // Every reason survives its stored text.
+    for reason in [
+        EndReason::LocalHangup,
+        EndReason::RemoteHangup,
+        EndReason::Missed,
+        EndReason::Rejected,
+        EndReason::AnsweredElsewhere,
+        EndReason::Cancelled,
+        EndReason::Busy,
+        EndReason::Declined,
+        EndReason::NoAnswer,
+        EndReason::Transferred,
+        EndReason::ConnectionLost,
+        EndReason::Failed(None),
+        EndReason::Failed(Some(503)),
+    ] {
+        assert_eq!(EndReason::parse(&reason.to_text()), Some(reason));
+    }
+    assert_eq!(EndReason::parse("failed:abc"), None);
+    assert_eq!(EndReason::parse(""), None);
+}
