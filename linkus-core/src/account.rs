@@ -204,10 +204,10 @@ impl LocalInterface {
 /// let server = ServerSpec::custom(Some("192.168.1.20:5060"), Some("pbx.example.com:35060"))?;
 /// // On the office Wi-Fi (192.168.1.0/24) the LAN address is used…
 /// let office = [LocalInterface { addr: "192.168.1.57".parse().unwrap(), prefix_len: 24 }];
-/// assert_eq!(server.route(&office).to_string(), "192.168.1.20:5060");
+/// assert_eq!(server.route(&office)?.to_string(), "192.168.1.20:5060");
 /// // …elsewhere the remote one.
 /// let cellular = [LocalInterface { addr: "10.64.3.9".parse().unwrap(), prefix_len: 30 }];
-/// assert_eq!(server.route(&cellular).to_string(), "pbx.example.com:35060");
+/// assert_eq!(server.route(&cellular)?.to_string(), "pbx.example.com:35060");
 /// # Ok::<(), linkus_core::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -325,15 +325,19 @@ impl ServerSpec {
     /// A LAN reached through a router (another subnet) is not detected by
     /// this rule; a driver that wants it can try [`ServerSpec::candidates`]
     /// in order.
-    pub fn route(&self, interfaces: &[LocalInterface]) -> ServerTarget {
+    ///
+    /// Custom settings built by hand with neither address are
+    /// [`ServerError::NoAddress`] ([`ServerSpec::custom`] refuses them).
+    pub fn route(&self, interfaces: &[LocalInterface]) -> Result<ServerTarget, Error> {
         match self {
-            ServerSpec::Sn(sn) => ServerTarget::ResolveSn(sn.clone()),
-            ServerSpec::Host(hp) => ServerTarget::Connect(hp.clone()),
+            ServerSpec::Sn(sn) => Ok(ServerTarget::ResolveSn(sn.clone())),
+            ServerSpec::Host(hp) => Ok(ServerTarget::Connect(hp.clone())),
             ServerSpec::Custom { .. } => match self.candidates(interfaces).into_iter().next() {
-                Some(hp) => ServerTarget::Connect(hp),
-                // Unreachable by construction (`custom` needs one address),
-                // but a hand-built value may hold none.
-                None => ServerTarget::ResolveSn(String::new()),
+                Some(hp) => Ok(ServerTarget::Connect(hp)),
+                None => Err(Error::InvalidServer {
+                    input: String::new(),
+                    reason: ServerError::NoAddress,
+                }),
             },
         }
     }

@@ -263,32 +263,34 @@ impl DialPlan {
             return Err(DialError::Empty);
         }
         let lower = trimmed.get(..5).unwrap_or(trimmed).to_ascii_lowercase();
-        let number =
-            if lower.starts_with("sip:") || lower.starts_with("sips:") || trimmed.contains('@') {
-                let uri = sip_uri(trimmed)?;
-                if options.prefix.is_some() || options.dod.is_some() {
-                    return Err(DialError::NotANumber);
-                }
-                return Ok(DialTarget::Uri(uri));
-            } else if lower.starts_with("tel:") {
-                let body = &trimmed[4..];
-                let body = body.split(';').next().unwrap_or_default();
-                normalise_number(body, 4).map_err(|e| match e {
-                    DialError::Empty => DialError::InvalidUri,
-                    e => e,
-                })?
-            } else if trimmed.starts_with(|c: char| c.is_ascii_alphabetic()) {
-                let name = user_name(trimmed)?;
-                if options.prefix.is_some() || options.dod.is_some() {
-                    return Err(DialError::NotANumber);
-                }
-                return Ok(DialTarget::Pbx {
-                    user: name,
-                    dod: None,
-                });
-            } else {
-                normalise_number(trimmed, 0)?
-            };
+        let is_tel = lower.starts_with("tel:");
+        let number = if !is_tel
+            && (lower.starts_with("sip:") || lower.starts_with("sips:") || trimmed.contains('@'))
+        {
+            let uri = sip_uri(trimmed)?;
+            if options.prefix.is_some() || options.dod.is_some() {
+                return Err(DialError::NotANumber);
+            }
+            return Ok(DialTarget::Uri(uri));
+        } else if is_tel {
+            let body = &trimmed[4..];
+            let body = body.split(';').next().unwrap_or_default();
+            normalise_number(body, 4).map_err(|e| match e {
+                DialError::Empty => DialError::InvalidUri,
+                e => e,
+            })?
+        } else if trimmed.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            let name = user_name(trimmed)?;
+            if options.prefix.is_some() || options.dod.is_some() {
+                return Err(DialError::NotANumber);
+            }
+            return Ok(DialTarget::Pbx {
+                user: name,
+                dod: None,
+            });
+        } else {
+            normalise_number(trimmed, 0)?
+        };
 
         if self.is_emergency(&number) {
             return Ok(self.emergency(&number));
@@ -402,6 +404,11 @@ fn user_name(s: &str) -> Result<String, DialError> {
     Ok(s.to_owned())
 }
 
+fn scheme_given(s: &str) -> Option<&str> {
+    let (scheme, _) = s.split_once(':')?;
+    (scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips")).then_some(scheme)
+}
+
 /// `sip:`/`sips:` URIs and `user@host`: scheme lower-cased, the host
 /// checked, no spaces or control characters.
 fn sip_uri(s: &str) -> Result<String, DialError> {
@@ -423,7 +430,8 @@ fn sip_uri(s: &str) -> Result<String, DialError> {
         Some((user, host)) => (Some(user), host),
         None => (None, rest),
     };
-    if user.is_some_and(str::is_empty) {
+    // An empty user part, or `x:y@host` with another scheme than sip/sips.
+    if user.is_some_and(|u| u.is_empty() || (scheme_given(s).is_none() && u.contains(':'))) {
         return Err(DialError::InvalidUri);
     }
     // Host up to the first `;` (parameters) or `?` (headers).

@@ -273,7 +273,7 @@ fn load_or_create_key(path: &Path, rng: &SystemRandom) -> Result<[u8; 32], Error
     // Write a temporary file, then hard-link it into place: the link fails if
     // another process created the key meanwhile, and then we use theirs. The
     // key file is never seen half written.
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let tmp = path.with_extension(temp_suffix(rng)?);
     write_private_file(&tmp, &key)?;
     let linked = fs::hard_link(&tmp, path);
     let _ = fs::remove_file(&tmp);
@@ -282,6 +282,15 @@ fn load_or_create_key(path: &Path, rng: &SystemRandom) -> Result<[u8; 32], Error
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_key(path),
         Err(e) => Err(io(e)),
     }
+}
+
+/// A unique temporary-file extension, so that two writers (threads or
+/// processes) never share a temporary file.
+fn temp_suffix(rng: &SystemRandom) -> Result<String, Error> {
+    let mut bytes = [0u8; 8];
+    rng.fill(&mut bytes).map_err(|_| SecretError::Random)?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("tmp-{hex}"))
 }
 
 fn read_key(path: &Path) -> Result<[u8; 32], Error> {
@@ -316,7 +325,7 @@ impl SecretStore for EncryptedFileSecretStore {
         file.extend_from_slice(&nonce);
         file.extend_from_slice(&sealed);
         let path = self.path(account);
-        let tmp = path.with_extension("tmp");
+        let tmp = path.with_extension(temp_suffix(&self.rng)?);
         write_private_file(&tmp, &file)?;
         fs::rename(&tmp, &path).map_err(io)
     }

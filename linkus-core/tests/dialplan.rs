@@ -114,6 +114,14 @@ fn bad_input_table() {
         ("sip:alice@exa mple.com", DialError::InvalidUri),
         ("sip:alice@bad_host", DialError::InvalidUri),
         ("alice@", DialError::InvalidUri),
+        (
+            "tel:1@example.com",
+            DialError::InvalidCharacter {
+                ch: '@',
+                position: 5,
+            },
+        ),
+        ("http:x@example.com", DialError::InvalidUri),
     ];
     for (input, reason) in cases {
         assert_eq!(

@@ -222,3 +222,38 @@ fn keyring_round_trip() {
     round_trip(&store);
     store.delete(AccountId(2)).unwrap();
 }
+
+#[test]
+fn stores_opened_at_once_agree_on_one_key() {
+    for round in 0..5 {
+        let dir = temp_dir(&format!("secret-race-{round}"));
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let dir = dir.clone();
+                std::thread::spawn(move || {
+                    let store = EncryptedFileSecretStore::open(&dir).unwrap();
+                    store
+                        .put(AccountId(i), &Secret::new(format!("pw-{i}")))
+                        .unwrap();
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        let store = EncryptedFileSecretStore::open(&dir).unwrap();
+        for i in 0..8 {
+            assert_eq!(
+                store.get(AccountId(i)).unwrap().unwrap().expose(),
+                format!("pw-{i}")
+            );
+        }
+        // No temporary file is left behind.
+        let names: Vec<String> = walk(&dir)
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.contains("tmp")), "{names:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -117,7 +117,10 @@ fn custom_settings_validation() {
     ));
     let only_remote = ServerSpec::custom(None, Some("pbx.example.com:35060")).unwrap();
     assert_eq!(
-        only_remote.route(&[iface("192.168.1.5", 24)]).to_string(),
+        only_remote
+            .route(&[iface("192.168.1.5", 24)])
+            .unwrap()
+            .to_string(),
         "pbx.example.com:35060"
     );
 }
@@ -150,7 +153,7 @@ fn lan_when_on_the_same_network_else_remote() {
     ];
     for (interfaces, expected) in cases {
         assert_eq!(
-            spec.route(interfaces).to_string(),
+            spec.route(interfaces).unwrap().to_string(),
             *expected,
             "{interfaces:?}"
         );
@@ -172,11 +175,11 @@ fn lan_when_on_the_same_network_else_remote() {
 fn ipv6_lan() {
     let spec = ServerSpec::custom(Some("[fd00:1::20]:5060"), Some("pbx.example.com")).unwrap();
     assert_eq!(
-        spec.route(&[iface("fd00:1::77", 64)]).to_string(),
+        spec.route(&[iface("fd00:1::77", 64)]).unwrap().to_string(),
         "[fd00:1::20]:5060"
     );
     assert_eq!(
-        spec.route(&[iface("fd00:2::77", 64)]).to_string(),
+        spec.route(&[iface("fd00:2::77", 64)]).unwrap().to_string(),
         "pbx.example.com"
     );
 }
@@ -185,15 +188,27 @@ fn ipv6_lan() {
 fn sn_and_host_routes() {
     assert_eq!(
         ServerSpec::parse("3631A1234567").unwrap().route(&[]),
-        ServerTarget::ResolveSn("3631A1234567".into())
+        Ok(ServerTarget::ResolveSn("3631A1234567".into()))
     );
     assert_eq!(
         ServerSpec::parse("pbx.example.com:5070")
             .unwrap()
             .route(&[]),
-        ServerTarget::Connect(HostPort {
+        Ok(ServerTarget::Connect(HostPort {
             host: Host::Name("pbx.example.com".into()),
             port: Some(5070)
+        }))
+    );
+    // Custom settings built by hand with no address.
+    assert_eq!(
+        ServerSpec::Custom {
+            lan: None,
+            remote: None
+        }
+        .route(&[]),
+        Err(Error::InvalidServer {
+            input: String::new(),
+            reason: ServerError::NoAddress
         })
     );
 }
