@@ -12,8 +12,11 @@
 //! result back. AEC3 delays the capture signal by 8 ms (its 4 ms blocks
 //! and band splitting); at 8 kHz the resamplers add about 3 ms.
 //!
-//! Measured on a synthetic echo path (see `tests/audio_aec.rs`): ERLE of
-//! 30 dB and more after the first second at 16 kHz.
+//! Measured on a synthetic echo path (speech through a 20–80 ms delay and
+//! a decaying room response, −6 to −20 dB; `tests/audio_aec.rs`): ERLE of
+//! 50 to 56 dB once converged (seconds 3 to 6) at 8, 16 and 48 kHz, with
+//! near-end speech kept through double talk (correlation 0.78 to 0.98 with
+//! the clean near-end signal, level within 2.5 dB).
 
 use std::fmt;
 
