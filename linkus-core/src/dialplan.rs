@@ -581,6 +581,29 @@ impl OutboundPrefixes {
         Ok(index)
     }
 
+    /// Writes the user prefixes to an account's settings
+    /// (`outbound_prefixes.user`).
+    pub fn save_user(
+        &self,
+        store: &dyn crate::store::Store,
+        account: crate::account::AccountId,
+    ) -> Result<(), Error> {
+        store.set_setting(Some(account), USER_PREFIXES_KEY, &self.user_setting())
+    }
+
+    /// Adds the user prefixes saved by [`OutboundPrefixes::save_user`]
+    /// (call it after [`OutboundPrefixes::set_admin`]).
+    pub fn load_user(
+        &mut self,
+        store: &dyn crate::store::Store,
+        account: crate::account::AccountId,
+    ) -> Result<(), Error> {
+        match store.setting(Some(account), USER_PREFIXES_KEY)? {
+            Some(value) => self.load_user_setting(&value),
+            None => Ok(()),
+        }
+    }
+
     /// The user prefixes as one setting value (`name\tdigits` lines), for
     /// the [`Store`](crate::store::Store).
     pub fn user_setting(&self) -> String {
@@ -606,6 +629,8 @@ impl OutboundPrefixes {
         Ok(())
     }
 }
+
+const USER_PREFIXES_KEY: &str = "outbound_prefixes.user";
 
 fn duplicate(name: &str) -> Error {
     Error::InvalidSetting {

@@ -420,3 +420,44 @@ fn outbound_prefixes() {
         PrefixSource::Admin
     );
 }
+
+#[test]
+fn user_prefixes_persist_per_account() {
+    use linkus_core::{AccountId, AccountProfile, MemoryStore, ServerSpec, Store};
+    let store = MemoryStore::new();
+    let profile = AccountProfile {
+        username: "1001".into(),
+        auth_name: None,
+        display_name: None,
+        server: ServerSpec::parse("pbx.example.com").unwrap(),
+    };
+    let a = store.insert_account(&profile, true).unwrap();
+    let b = store.insert_account(&profile, true).unwrap();
+    let mut prefixes = OutboundPrefixes::default();
+    prefixes.set_admin([("Trunk", "9")]).unwrap();
+    prefixes.add("Intl", "00").unwrap();
+    prefixes.save_user(&store, a).unwrap();
+
+    let mut loaded = OutboundPrefixes::default();
+    loaded.set_admin([("Trunk", "9")]).unwrap();
+    loaded.load_user(&store, a).unwrap();
+    assert_eq!(loaded, prefixes);
+    let mut other = OutboundPrefixes::default();
+    other.load_user(&store, b).unwrap();
+    assert!(other.list().is_empty());
+    // A stored value that does not validate is a typed error.
+    store
+        .set_setting(Some(a), "outbound_prefixes.user", "Bad\tx9")
+        .unwrap();
+    assert!(matches!(
+        OutboundPrefixes::default().load_user(&store, a),
+        Err(Error::InvalidSetting {
+            setting: "outbound_prefix.digits",
+            ..
+        })
+    ));
+    assert_eq!(
+        OutboundPrefixes::default().save_user(&store, AccountId(99)),
+        Err(Error::AccountNotFound(AccountId(99)))
+    );
+}
