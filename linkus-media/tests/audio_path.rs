@@ -346,3 +346,31 @@ fn wav_microphone_to_wav_loudspeaker_over_rtp() {
     assert!(best > 0.98, "correlation {best:.3} at lag {lag}");
     assert!((level + 6.0).abs() < 0.5, "level {level:.1} dB");
 }
+
+#[test]
+fn recording_tone_beeps_while_recording() {
+    let mut path = AudioPath::new(
+        Box::new(NullDevice::new(16_000, 1)),
+        no_echo_cancellation(16_000, 320),
+    )
+    .unwrap();
+    path.set_recording_tone(true);
+    let mut cap = [0i16; 320];
+    // Not recording: silence stays silence.
+    path.capture(&mut cap).unwrap();
+    assert!(cap.iter().all(|&s| s == 0));
+    let id = path
+        .start_recording(Box::new(Cursor::new(Vec::new())), RecordingLayout::Mono)
+        .unwrap();
+    let mut sent = Vec::new();
+    for _ in 0..50 {
+        path.capture(&mut cap).unwrap();
+        sent.extend_from_slice(&cap);
+        path.playback(&[0; 320]).unwrap();
+    }
+    path.stop_recording(id).unwrap();
+    // A 200 ms beep at -20 dBFS (3277), then silence until 15 s.
+    let peak = sent[..3200].iter().map(|&s| s.abs()).max().unwrap();
+    assert!((3200..=3277).contains(&peak), "{peak}");
+    assert!(sent[3200..].iter().all(|&s| s == 0));
+}

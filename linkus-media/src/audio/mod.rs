@@ -19,7 +19,7 @@
 //! - [`Mixer`]: local conferences of up to 9 legs, each hearing the others.
 //! - [`Recorder`]: a call to WAV, mixed mono or stereo per direction (D11);
 //!   [`DebugCapture`]: the audio debug capture that keeps only the last
-//!   call (I5).
+//!   call (I5); [`RecordingTone`]: the beep that tells the parties.
 //! - [`wav`]: the RIFF/WAVE 16-bit PCM reader and writer they use.
 
 mod aec;
@@ -29,6 +29,7 @@ mod mixer;
 mod path;
 mod record;
 mod resample;
+mod tone;
 pub mod wav;
 
 pub use aec::{Aec3, EchoCanceller, EchoMetrics};
@@ -38,3 +39,4 @@ pub use mixer::{LegId, Mixer};
 pub use path::{AudioConfig, AudioPath, RecordingId};
 pub use record::{DebugCapture, Recorder, RecordingLayout};
 pub use resample::{MAX_FACTOR, Resampler};
+pub use tone::RecordingTone;

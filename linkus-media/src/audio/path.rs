@@ -4,7 +4,8 @@ use std::fmt;
 
 use super::wav::MAX_SAMPLE_RATE;
 use super::{
-    Aec3, AudioDevice, EchoCanceller, Gain, Recorder, RecordingLayout, Resampler, WriteSeek,
+    Aec3, AudioDevice, EchoCanceller, Gain, Recorder, RecordingLayout, RecordingTone, Resampler,
+    WriteSeek,
 };
 use crate::Error;
 
@@ -188,6 +189,8 @@ pub struct AudioPath {
     scratch: Vec<i16>,
     recordings: Vec<(RecordingId, Recorder<Box<dyn WriteSeek>>)>,
     next_recording: u32,
+    /// The recording warning tone, sent and played, when on.
+    tone: Option<[RecordingTone; 2]>,
 }
 
 impl fmt::Debug for AudioPath {
@@ -267,6 +270,7 @@ impl AudioPath {
             recv_gain,
             recordings: Vec::new(),
             next_recording: 0,
+            tone: None,
         })
     }
 
@@ -335,6 +339,9 @@ impl AudioPath {
         }
         self.aec.process(out, &self.far_end)?;
         self.send_gain.process(out);
+        if let Some([tx, _]) = self.tone.as_mut().filter(|_| !self.recordings.is_empty()) {
+            tx.mix_into(out);
+        }
         for (_, rec) in &mut self.recordings {
             rec.push_local(out)?;
         }
@@ -353,6 +360,11 @@ impl AudioPath {
         self.recv_gain.process(&mut self.far_end);
         for (_, rec) in &mut self.recordings {
             rec.push_remote(&self.far_end)?;
+        }
+        if let Some([_, rx]) = self.tone.as_mut().filter(|_| !self.recordings.is_empty()) {
+            // After the far-end reference copy for the recorders, before
+            // the device: the local user hears the beep too.
+            rx.mix_into(&mut self.far_end);
         }
         if let Some(sw) = self.switch.as_mut().filter(|s| !s.played) {
             let n = pcm.len();
@@ -426,6 +438,18 @@ impl AudioPath {
         self.previous.take()
     }
 
+    /// Turns the recording warning tone on or off (FEATURES D11: "parties
+    /// may hear a tone"): while the path records, the default
+    /// [`RecordingTone`] is mixed into what is sent and what is played
+    /// (and so into the recording), starting when the first recording
+    /// starts.
+    pub fn set_recording_tone(&mut self, on: bool) {
+        self.tone = on.then(|| {
+            let t = RecordingTone::new(self.cfg.sample_rate);
+            [t.clone(), t]
+        });
+    }
+
     /// Starts recording the call (local as captured and sent, remote as
     /// played) into `out` (FEATURES D11, or the debug capture of I5: see
     /// [`DebugCapture`](super::DebugCapture)).
@@ -457,6 +481,13 @@ impl AudioPath {
             return Err(Error::InvalidConfig {
                 reason: "audio path: the recorder runs at another rate",
             });
+        }
+        if self.recordings.is_empty() {
+            // A new recording beeps at once.
+            self.tone
+                .iter_mut()
+                .flatten()
+                .for_each(RecordingTone::reset);
         }
         let id = RecordingId(self.next_recording);
         self.next_recording = self.next_recording.wrapping_add(1);
