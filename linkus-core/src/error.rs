@@ -71,6 +71,25 @@ pub enum Error {
     /// The secret store failed.
     #[error("secret store: {0}")]
     Secret(#[from] SecretError),
+    /// The SIP stack failed (transport, malformed URI, …).
+    #[error("SIP: {0}")]
+    Sip(#[from] linkus_sip::Error),
+    /// Media failed: SDP offer/answer, RTP, the audio device.
+    #[error("media: {0}")]
+    Media(#[from] linkus_media::Error),
+    /// The peer's SDP could not be used (malformed, no common codec, …).
+    #[error("SDP from the peer: {0}")]
+    RemoteSdp(String),
+    /// No live call has this handle (it ended, or never existed).
+    #[error("no such call")]
+    NoSuchCall,
+    /// The call is not in a state that allows this (answering a call we
+    /// placed, …).
+    #[error("not possible in this call state: {0}")]
+    CallState(&'static str),
+    /// The Core has shut down.
+    #[error("the Core has shut down")]
+    Closed,
 }
 
 /// Why a server address was refused.

@@ -6,9 +6,15 @@
 //! accounts, calls, presence, conferences, voicemail and call history, with a
 //! typed async API and one event stream.
 //!
-//! **Status: foundations.** What exists is the pure logic and storage the
-//! `Core` is built on; the `Core` facade itself, with calls, arrives next.
+//! **Status: direct calls and the foundations.**
 //!
+//! - [`engine`]: the [`Core`] (built with [`Core::builder`]): SIP over UDP
+//!   through `linkus-sip`, SDP offer/answer and media through
+//!   `linkus-media`; [`Core::dial`] a SIP URI, [`Core::answer`],
+//!   [`Core::reject`], [`Core::hangup`], DTMF, mute, recording, auto-answer
+//!   after a delay, and one [`Event`] stream. Run
+//!   `cargo run -p linkus-core --example quickstart`: two Cores call each
+//!   other over loopback.
 //! - [`error`]: the one [`Error`] type, with typed variants for bad input.
 //! - [`secret`]: [`Secret`] (prints `***`), the [`SecretStore`] trait, the
 //!   default [`EncryptedFileSecretStore`] and, behind the `keyring` feature,
@@ -25,14 +31,13 @@
 //! - [`rules`]: call waiting, auto-answer of normal and paging/intercom calls
 //!   ([`detect_intercom`] over SIP headers) and [`decide_incoming`].
 //!
-//! Nothing here does network I/O or reads the clock: times come from the
-//! caller as [`UnixMs`].
+//! Apart from the [`engine`], nothing here does network I/O or reads the
+//! clock: times come from the caller as [`UnixMs`].
 //!
-//! Coming with the `Core`: the builder (data directory, defaults,
-//! `dangerous()` for insecure switches), registration of the signed-in
-//! accounts through `linkus-sip`, SN resolution through the PBX API, calls
-//! (dialled through [`DialPlan`], incoming ones handled by
-//! [`decide_incoming`]) and a [`CallRecord`] written for each.
+//! Not wired into the `Core` yet: the data directory and accounts (the
+//! Core places direct calls, without registration), SN resolution through
+//! the PBX API, the [`DialPlan`] and [`decide_incoming`] on calls, a
+//! [`CallRecord`] per call, hold/resume and transfers, and `dangerous()`.
 #![deny(missing_docs)]
 #![cfg_attr(
     not(test),
@@ -42,6 +47,7 @@
 pub mod account;
 pub mod data_dir;
 pub mod dialplan;
+pub mod engine;
 pub mod error;
 pub mod history;
 pub mod rules;
@@ -57,6 +63,7 @@ pub use dialplan::{
     DialError, DialOptions, DialPlan, DialTarget, DodDial, EmergencyRoute, OutboundPrefix,
     OutboundPrefixes, PrefixSource,
 };
+pub use engine::{CallEnd, CallHandle, CallState, Core, CoreBuilder, DeviceFactory, Event};
 pub use error::{Error, SecretError, ServerError, StoreError};
 pub use history::{
     CallCursor, CallEntry, CallId, CallPage, CallQuery, CallRecord, Direction, EndReason,
