@@ -90,8 +90,8 @@ impl EventPayload {
 pub struct EventPacket {
     /// Set the RTP marker bit (first packet of the event).
     pub marker: bool,
-    /// Offset of the event's start timestamp from the timestamp passed to
-    /// [`DtmfSender::start`] (always 0: all packets carry the start).
+    /// The event payload. Every packet of an event goes out with the RTP
+    /// timestamp of the event's start; `duration` grows instead.
     pub payload: EventPayload,
 }
 
