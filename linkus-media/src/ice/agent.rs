@@ -49,6 +49,9 @@ struct Pair {
     /// Controlled side: the peer sent USE-CANDIDATE before the pair was
     /// valid; it is nominated when our check succeeds (RFC 8445 §7.3.1.5).
     nominate_on_success: bool,
+    /// The pair lost consent (RFC 7675): it stays failed, whatever checks
+    /// arrive on it, until an ICE restart makes new pairs.
+    consent_lost: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -562,6 +565,7 @@ impl IceAgent {
             state: PairState::Waiting,
             nominated: false,
             nominate_on_success: false,
+            consent_lost: false,
         });
         Some(self.pairs.len() - 1)
     }
@@ -927,6 +931,7 @@ impl IceAgent {
         };
         let use_candidate = msg.has(stun::ATTR_USE_CANDIDATE) && self.role == IceRole::Controlled;
         let pair = &mut self.pairs[pi];
+        let mut triggered = false;
         match pair.state {
             PairState::Succeeded => {
                 if use_candidate && !pair.nominated {
@@ -935,15 +940,21 @@ impl IceAgent {
                 }
             }
             PairState::InProgress => pair.nominate_on_success |= use_candidate,
+            PairState::Failed if pair.consent_lost => {}
             PairState::Waiting | PairState::Failed => {
                 pair.nominate_on_success |= use_candidate;
                 pair.state = PairState::Waiting;
+                triggered = true;
                 if !self.triggered.iter().any(|(p, _)| *p == pi) {
                     self.triggered.push_back((pi, false));
                 }
             }
         }
-        if self.state == IceState::Failed && self.path.is_none() && self.remote_creds.is_some() {
+        if triggered
+            && self.state == IceState::Failed
+            && self.path.is_none()
+            && self.remote_creds.is_some()
+        {
             self.set_state(IceState::Checking);
         }
         Received::Consumed
@@ -1326,6 +1337,7 @@ impl IceAgent {
                 if let Some(pair) = self.selected.and_then(|pi| self.pairs.get_mut(pi)) {
                     pair.state = PairState::Failed;
                     pair.nominated = false;
+                    pair.consent_lost = true;
                 }
                 self.path = None;
                 self.selected = None;
