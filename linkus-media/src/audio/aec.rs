@@ -81,7 +81,7 @@ pub trait EchoCanceller: fmt::Debug {
 }
 
 /// WebRTC's AEC3 (through the [`aec3`] crate), the default
-/// [`EchoCanceller`]; see the [module](self) docs.
+/// [`EchoCanceller`]; see the [`audio`](crate::audio) module docs.
 ///
 /// ```
 /// use linkus_media::audio::{Aec3, EchoCanceller};

@@ -26,7 +26,7 @@ pub const MAX_FACTOR: u32 = 512;
 const TAPS: usize = 24;
 
 /// A streaming sample-rate converter for mono `i16` audio; see the
-/// [module](self) docs.
+/// [`audio`](crate::audio) module docs.
 #[derive(Debug, Clone)]
 pub struct Resampler {
     from: u32,
