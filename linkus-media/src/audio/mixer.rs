@@ -56,6 +56,8 @@ pub struct Mixer {
     frame: usize,
     legs: Vec<Option<Leg>>,
     sum: Vec<i32>,
+    /// One leg's mix before limiting.
+    mix: Vec<i32>,
 }
 
 /// Where the soft clipper's knee starts (−2.5 dBFS).
@@ -65,10 +67,10 @@ const KNEE: i32 = 24_576;
 /// for the excess `e`, which has slope 1 at the knee and tends to full
 /// scale.
 fn soft_clip(x: i32) -> i16 {
-    let a = x.unsigned_abs() as f32;
-    if a <= KNEE as f32 {
+    if x.unsigned_abs() <= KNEE as u32 {
         return x as i16;
     }
+    let a = x.unsigned_abs() as f32;
     let room = 32_767.0 - KNEE as f32;
     let e = a - KNEE as f32;
     let y = (KNEE as f32 + e / (1.0 + e / room)).min(32_767.0) as i16;
@@ -95,6 +97,7 @@ impl Mixer {
             frame: frame_samples,
             legs: vec![None; Self::MAX_LEGS],
             sum: vec![0; frame_samples],
+            mix: vec![0; frame_samples],
         })
     }
 
@@ -190,17 +193,15 @@ impl Mixer {
         }
         let frame = self.frame;
         for leg in self.legs.iter_mut().flatten() {
-            let own = |i: usize| {
-                if leg.has_input {
-                    i32::from(leg.input[i])
-                } else {
-                    0
+            // What this leg hears before limiting: the others' sum.
+            if leg.has_input {
+                for ((d, &s), &x) in self.mix.iter_mut().zip(&self.sum).zip(&leg.input) {
+                    *d = s - i32::from(x);
                 }
-            };
-            let peak = (0..frame)
-                .map(|i| (self.sum[i] - own(i)).unsigned_abs())
-                .max()
-                .unwrap_or(0);
+            } else {
+                self.mix.copy_from_slice(&self.sum);
+            }
+            let peak = self.mix.iter().map(|d| d.unsigned_abs()).max().unwrap_or(0);
             let target = if peak > KNEE as u32 {
                 KNEE as f32 / peak as f32
             } else {
@@ -213,14 +214,20 @@ impl Mixer {
                 // Release: at most +1 dB per frame.
                 (target.min(from * 1.122), frame)
             };
-            for i in 0..frame {
-                let g = if i < ramp {
-                    from + (to - from) * (i + 1) as f32 / ramp as f32
-                } else {
-                    to
-                };
-                let x = (self.sum[i] - own(i)) as f32 * g;
-                leg.output[i] = soft_clip(x.round() as i32);
+            if from == 1.0 && to == 1.0 {
+                // No limiting (the usual case): integers only.
+                for (o, &d) in leg.output.iter_mut().zip(&self.mix) {
+                    *o = soft_clip(d);
+                }
+            } else {
+                for (i, (o, &d)) in leg.output.iter_mut().zip(&self.mix).enumerate() {
+                    let g = if i < ramp {
+                        from + (to - from) * (i + 1) as f32 / ramp as f32
+                    } else {
+                        to
+                    };
+                    *o = soft_clip((d as f32 * g).round() as i32);
+                }
             }
             leg.gain = to;
             leg.has_input = false;
