@@ -80,8 +80,23 @@ pub trait EchoCanceller: fmt::Debug {
     }
 }
 
-/// WebRTC's AEC3 (through the [`aec3`] crate), the default
-/// [`EchoCanceller`]; see the [`audio`](crate::audio) module docs.
+/// WebRTC's AEC3 (adaptive linear filter, echo-path delay estimation and a
+/// residual-echo suppressor) through the pure-Rust [`aec3`] crate: the
+/// default [`EchoCanceller`].
+///
+/// Frames are mono `i16`, any whole number of 10 ms (so the 10 and 20 ms
+/// of the codecs) at 8, 16, 32 or 48 kHz. AEC3 itself runs at 16, 32 or
+/// 48 kHz; at 8 kHz both signals are up-sampled to 16 kHz and the result
+/// back. AEC3 delays the capture signal by 8 ms (its 4 ms blocks and band
+/// splitting); at 8 kHz the resamplers add about 3 ms. It is not `Send`
+/// (see [`EchoCanceller`]).
+///
+/// Measured on a synthetic echo path (speech through a 20–80 ms delay and
+/// a decaying room response, −6 to −20 dB; `tests/audio_aec.rs`): ERLE of
+/// 50 to 56 dB once converged (seconds 3 to 6) at 8, 16 and 48 kHz, with
+/// near-end speech kept through double talk (correlation 0.78 to 0.98 with
+/// the clean near-end signal, level within 2.5 dB). About 125 µs per 20 ms
+/// frame at 8 or 16 kHz, 230 µs at 48 kHz (`benches/audio.rs`).
 ///
 /// ```
 /// use linkus_media::audio::{Aec3, EchoCanceller};
