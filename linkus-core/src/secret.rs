@@ -263,10 +263,13 @@ fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 }
 
 fn load_or_create_key(path: &Path, rng: &SystemRandom) -> Result<[u8; 32], Error> {
-    match read_key(path) {
-        Ok(key) => return Ok(key),
-        Err(Error::Secret(SecretError::Io(_))) if !path.exists() => {}
-        Err(e) => return Err(e),
+    // Decide on the error kind, not on a later `exists()`: another thread
+    // or process may create the key between the two (a race the
+    // `stores_opened_at_once_agree_on_one_key` test caught).
+    match fs::symlink_metadata(path) {
+        Ok(_) => return read_key(path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(e)),
     }
     let mut key = [0u8; 32];
     rng.fill(&mut key).map_err(|_| SecretError::Random)?;
