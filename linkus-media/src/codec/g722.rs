@@ -147,6 +147,7 @@ struct Band {
     b: [i32; 6],
     /// Quantised differences of the last six samples (`DLT1`..`DLT6`).
     d: [i32; 6],
+
     /// Log scale factor (`NBL`/`NBH`).
     nb: i32,
     /// Scale factor (`DETL`/`DETH`).
@@ -163,6 +164,7 @@ impl Band {
             a: [0; 2],
             b: [0; 6],
             d: [0; 6],
+
             nb: 0,
             det,
         }
@@ -170,16 +172,9 @@ impl Band {
 
     /// LOGSCL/LOGSCH then SCALEL/SCALEH: adapts the scale factor.
     #[inline(always)]
-    fn adapt_scale(&mut self, w: i32, nb_max: i32, shift_base: i32) {
+    fn adapt_scale<const N: usize>(&mut self, w: i32, nb_max: i32, dets: &[i32; N]) {
         self.nb = (((self.nb * 127) >> 7) + w).clamp(0, nb_max);
-        let frac = ILB[((self.nb >> 6) & 31) as usize];
-        let shift = shift_base - (self.nb >> 11);
-        let v = if shift < 0 {
-            frac << -shift
-        } else {
-            frac >> shift
-        };
-        self.det = v << 2;
+        self.det = dets[(self.nb >> 6) as usize];
     }
 
     /// Block 4: reconstruction, predictor adaptation and prediction, given
@@ -204,13 +199,22 @@ impl Band {
         // UPZERO: b_i += 2^-7 sgn d0 d_i with leakage (no step if d0 == 0)
         let step = if d == 0 { 0 } else { 128 };
         let neg_d = d < 0;
-        for (b, &di) in self.b.iter_mut().zip(&self.d) {
+        let mut b = self.b;
+        for (b, &di) in b.iter_mut().zip(&self.d) {
             let upd = if (di < 0) == neg_d { step } else { -step };
             *b = sat16(upd + ((*b * 32640) >> 15));
         }
+        self.b = b;
+        // FILTEZ on the delayed differences (d, then the old d1..d5), read
+        // before DELAYA shifts them in memory: reading them back right after
+        // the shift stalls on store forwarding.
+        let od = self.d;
+        let mut sz = (b[0] * sat16(d << 1)) >> 15;
+        for (&b, &di) in b[1..].iter().zip(&od[..5]) {
+            sz += (b * sat16(di << 1)) >> 15;
+        }
         // DELAYA
-        self.d.copy_within(0..5, 1);
-        self.d[0] = d;
+        self.d = [d, od[0], od[1], od[2], od[3], od[4]];
         self.r = [r0, self.r[0]];
         self.p = [p0, self.p[0]];
         self.a = [a1, a2];
@@ -219,11 +223,6 @@ impl Band {
             ((self.a[0] * sat16(self.r[0] << 1)) >> 15)
                 + ((self.a[1] * sat16(self.r[1] << 1)) >> 15),
         );
-        // FILTEZ
-        let mut sz = 0;
-        for (&b, &di) in self.b.iter().zip(&self.d) {
-            sz += (b * sat16(di << 1)) >> 15;
-        }
         self.sz = sat16(sz);
         // PREDIC
         self.s = sat16(sp + self.sz);
@@ -235,14 +234,72 @@ const HIGH_DET0: i32 = 8;
 const LOW_NB_MAX: i32 = 18432;
 const HIGH_NB_MAX: i32 = 22528;
 
-/// Block 1L, QUANTL: the 6-bit code of lower sub-band difference `el`.
+/// SCALEL/SCALEH: the scale factor of log scale factor `nb`, for the
+/// lower (`shift_base` 8) or higher (10) sub-band.
 #[inline(always)]
-fn quantize_low(el: i32, det: i32) -> usize {
+const fn scale_of(nb: i32, shift_base: i32) -> i32 {
+    let frac = ILB[((nb >> 6) & 31) as usize];
+    let shift = shift_base - (nb >> 11);
+    let v = if shift < 0 {
+        frac << -shift
+    } else {
+        frac >> shift
+    };
+    v << 2
+}
+
+/// Number of distinct lower sub-band scale factors: `nb >> 6` for
+/// `0 <= nb <= LOW_NB_MAX`.
+const LOW_SCALES: usize = (LOW_NB_MAX >> 6) as usize + 1;
+
+/// Number of distinct higher sub-band scale factors.
+const HIGH_SCALES: usize = (HIGH_NB_MAX >> 6) as usize + 1;
+
+/// The scale factors of a sub-band by `nb >> 6` (SCALEL/SCALEH only look at
+/// those bits of `nb`).
+const fn scale_table<const N: usize>(shift_base: i32) -> [i32; N] {
+    let mut t = [0; N];
+    let mut k = 0;
+    while k < N {
+        t[k] = scale_of((k as i32) << 6, shift_base);
+        k += 1;
+    }
+    t
+}
+
+static LOW_DETS: [i32; LOW_SCALES] = scale_table(8);
+static HIGH_DETS: [i32; HIGH_SCALES] = scale_table(10);
+
+/// The lower sub-band decision levels `(Q6[i] * det) >> 12` for every scale
+/// factor (by `nb >> 6`), padded to 32 with levels no `wd` reaches. They fit
+/// in 16 bits: `det <= 32064`, so a level is at most 22851.
+static LOW_LEVELS: [[i16; 32]; LOW_SCALES] = {
+    let mut t = [[i16::MAX; 32]; LOW_SCALES];
+    let mut k = 0;
+    while k < LOW_SCALES {
+        let det = scale_of((k as i32) << 6, 8);
+        let mut i = 0;
+        while i < Q6.len() {
+            t[k][i] = ((Q6[i] * det) >> 12) as i16;
+            i += 1;
+        }
+        k += 1;
+    }
+    t
+};
+
+/// Block 1L, QUANTL: the 6-bit code of lower sub-band difference `el`, for
+/// log scale factor `nb`.
+#[inline(always)]
+fn quantize_low(el: i32, nb: i32) -> usize {
     let wd = if el >= 0 { el } else { -(el + 1) };
     // Magnitude interval = 1 + number of decision levels <= wd (the levels
-    // are non-decreasing). Counting all 29 is branch-free and vectorises;
-    // the products depend only on `det`, known before `el`.
-    let below: i32 = Q6.iter().map(|&q| i32::from((q * det) >> 12 <= wd)).sum();
+    // are non-decreasing). Counting all of them, as 16-bit values from a
+    // table (no products), is branch-free and vectorises. Beyond the highest
+    // level (22851), capping wd below the padding changes no count.
+    let wd = wd.min(i32::from(i16::MAX) - 1) as i16;
+    let levels = &LOW_LEVELS[(nb >> 6) as usize];
+    let below: i16 = levels.iter().map(|&t| i16::from(t <= wd)).sum();
     let mil = below as usize + 1;
     usize::from(if el < 0 { ILN[mil] } else { ILP[mil] })
 }
@@ -265,7 +322,7 @@ fn quantize_high(eh: i32, det: i32) -> usize {
 fn update_low(band: &mut Band, code: usize) {
     let top = code >> 2;
     let d = (band.det * QM4[top]) >> 15;
-    band.adapt_scale(WL[RL42[top]], LOW_NB_MAX, 8);
+    band.adapt_scale(WL[RL42[top]], LOW_NB_MAX, &LOW_DETS);
     band.predict(d);
 }
 
@@ -274,7 +331,7 @@ fn update_low(band: &mut Band, code: usize) {
 #[inline(always)]
 fn update_high(band: &mut Band, code: usize) -> i32 {
     let d = (band.det * QM2[code]) >> 15;
-    band.adapt_scale(WH[RH2[code]], HIGH_NB_MAX, 10);
+    band.adapt_scale(WH[RH2[code]], HIGH_NB_MAX, &HIGH_DETS);
     band.predict(d);
     d
 }
@@ -341,6 +398,9 @@ impl G722Encoder {
         const PAIRS: usize = BLOCK / 2;
         let mut first = [0i16; RX_HIST + PAIRS];
         let mut second = [0i16; RX_HIST + PAIRS];
+        // The band states as locals for the loop, so that they can live in
+        // registers.
+        let (low, high) = (&mut self.low, &mut self.high);
         for (chunk, out) in pcm.chunks(BLOCK).zip(out.chunks_mut(PAIRS)) {
             let n = chunk.len() / 2;
             first[..RX_HIST].copy_from_slice(&self.hist[..RX_HIST]);
@@ -361,32 +421,32 @@ impl G722Encoder {
                 else {
                     continue;
                 };
-                *o = self.encode_pair(wa, wb);
+                *o = encode_pair(low, high, wa, wb);
             }
             self.hist[..RX_HIST].copy_from_slice(&first[n..n + RX_HIST]);
             self.hist[RX_HIST..].copy_from_slice(&second[n..n + RX_HIST]);
         }
         Ok(bytes)
     }
+}
 
-    /// Encodes the newest sample pair, given the last 12 first samples `wa`
-    /// and second samples `wb` of the pairs (oldest first).
-    #[inline(always)]
-    fn encode_pair(&mut self, wa: &[i16; 12], wb: &[i16; 12]) -> u8 {
-        // Transmit QMF: the sum and difference of the two polyphase branches.
-        let (a, b) = (dot(wa, &QMF_EVEN), dot(wb, &QMF_ODD));
-        let xl = (a + b) >> 14;
-        let xh = (b - a) >> 14;
-        // Lower band: SUBTRA, QUANTL, then the shared adaptation.
-        let el = sat16(xl - self.low.s);
-        let il = quantize_low(el, self.low.det);
-        update_low(&mut self.low, il);
-        // Higher band.
-        let eh = sat16(xh - self.high.s);
-        let ih = quantize_high(eh, self.high.det);
-        update_high(&mut self.high, ih);
-        ((ih << 6) | il) as u8
-    }
+/// Encodes the newest sample pair, given the last 12 first samples `wa`
+/// and second samples `wb` of the pairs (oldest first).
+#[inline(always)]
+fn encode_pair(low: &mut Band, high: &mut Band, wa: &[i16; 12], wb: &[i16; 12]) -> u8 {
+    // Transmit QMF: the sum and difference of the two polyphase branches.
+    let (a, b) = (dot(wa, &QMF_EVEN), dot(wb, &QMF_ODD));
+    let xl = (a + b) >> 14;
+    let xh = (b - a) >> 14;
+    // Lower band: SUBTRA, QUANTL, then the shared adaptation.
+    let el = sat16(xl - low.s);
+    let il = quantize_low(el, low.nb);
+    update_low(low, il);
+    // Higher band.
+    let eh = sat16(xh - high.s);
+    let ih = quantize_high(eh, high.det);
+    update_high(high, ih);
+    ((ih << 6) | il) as u8
 }
 
 impl Encoder for G722Encoder {
@@ -466,22 +526,6 @@ impl G722Decoder {
         }
     }
 
-    /// Decodes the sub-band ADPCM of one byte: the reconstructed lower and
-    /// higher sub-band signals.
-    #[inline(always)]
-    fn decode_byte(&mut self, code: u8) -> (i32, i32) {
-        let il = usize::from(code & 0x3F);
-        let ih = usize::from(code >> 6);
-        // Lower band: INVQBL with all 6 bits, RECONS, LIMIT for the output;
-        // the predictor adapts on the 4-bit version, like the encoder's.
-        let rl = (self.low.s + ((self.low.det * QM6[il]) >> 15)).clamp(-16384, 16383);
-        update_low(&mut self.low, il);
-        // Higher band: INVQAH, RECONS, LIMIT.
-        let s = self.high.s;
-        let rh = (s + update_high(&mut self.high, ih)).clamp(-16384, 16383);
-        (rl, rh)
-    }
-
     /// Decodes `payload`; see [`Decoder::decode`]. The receive QMF can
     /// exceed the 16-bit range on near-full-scale signals: the output
     /// saturates, or, with `WRAP`, wraps around as spandsp 0.0.6 does (used
@@ -496,6 +540,8 @@ impl G722Decoder {
         const PAIRS: usize = BLOCK / 2;
         let mut sums = [0i16; RX_HIST + PAIRS];
         let mut diffs = [0i16; RX_HIST + PAIRS];
+        // The band states as locals for the loop (kept in registers).
+        let (low, high) = (&mut self.low, &mut self.high);
         for (codes, out) in payload.chunks(PAIRS).zip(pcm.chunks_mut(BLOCK)) {
             let n = codes.len();
             sums[..RX_HIST].copy_from_slice(&self.sums);
@@ -505,7 +551,7 @@ impl G722Decoder {
                 .zip(&mut sums[RX_HIST..])
                 .zip(&mut diffs[RX_HIST..])
             {
-                let (rl, rh) = self.decode_byte(code);
+                let (rl, rh) = decode_byte(low, high, code);
                 // Both fit: rl, rh are limited to [-16384, 16383].
                 *sum = (rl + rh) as i16;
                 *diff = (rl - rh) as i16;
@@ -531,6 +577,22 @@ impl G722Decoder {
         }
         Ok(samples)
     }
+}
+
+/// Decodes the sub-band ADPCM of one byte: the reconstructed lower and
+/// higher sub-band signals.
+#[inline(always)]
+fn decode_byte(low: &mut Band, high: &mut Band, code: u8) -> (i32, i32) {
+    let il = usize::from(code & 0x3F);
+    let ih = usize::from(code >> 6);
+    // Lower band: INVQBL with all 6 bits, RECONS, LIMIT for the output;
+    // the predictor adapts on the 4-bit version, like the encoder's.
+    let rl = (low.s + ((low.det * QM6[il]) >> 15)).clamp(-16384, 16383);
+    update_low(low, il);
+    // Higher band: INVQAH, RECONS, LIMIT.
+    let s = high.s;
+    let rh = (s + update_high(high, ih)).clamp(-16384, 16383);
+    (rl, rh)
 }
 
 impl Decoder for G722Decoder {
@@ -586,19 +648,33 @@ mod tests {
 
     #[test]
     fn quantizer_matches_linear_search() {
-        for det in [32, 100, 1000, 4096, 16384] {
-            for el in -40000..40000 {
-                let el = sat16(el);
-                let wd = if el >= 0 { el } else { -(el + 1) };
-                let mut mil = 30;
-                for (i, &q) in Q6.iter().enumerate() {
-                    if wd < (q * det) >> 12 {
-                        mil = i + 1;
-                        break;
-                    }
+        let check = |el: i32, nb: i32| {
+            let det = scale_of(nb, 8);
+            let wd = if el >= 0 { el } else { -(el + 1) };
+            let mut mil = 30;
+            for (i, &q) in Q6.iter().enumerate() {
+                if wd < (q * det) >> 12 {
+                    mil = i + 1;
+                    break;
                 }
-                let want = usize::from(if el < 0 { ILN[mil] } else { ILP[mil] });
-                assert_eq!(quantize_low(el, det), want, "el {el} det {det}");
+            }
+            let want = usize::from(if el < 0 { ILN[mil] } else { ILP[mil] });
+            assert_eq!(quantize_low(el, nb), want, "el {el} nb {nb}");
+        };
+        for k in 0..LOW_SCALES as i32 {
+            let nb = k << 6;
+            // Every difference for some scale factors, the ones around each
+            // decision level for all of them.
+            if k % 16 == 0 || k == LOW_SCALES as i32 - 1 {
+                for el in -32768..=32767 {
+                    check(el, nb);
+                }
+            }
+            for &t in &LOW_LEVELS[k as usize][..Q6.len()] {
+                let t = i32::from(t);
+                for el in [t - 1, t, t + 1, -t - 2, -t - 1, -t, -t + 1] {
+                    check(sat16(el), nb);
+                }
             }
         }
     }
