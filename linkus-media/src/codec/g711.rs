@@ -258,7 +258,7 @@ impl Encoder for G711Encoder {
 ///
 /// [`conceal`](Decoder::conceal) substitutes lost frames by repeating the
 /// last pitch period, in the style of G.711 Appendix I (fading to silence
-/// after 60 ms), and [`decode`](Decoder::decode) blends the first frame after
+/// after 35 ms), and [`decode`](Decoder::decode) blends the first frame after
 /// a loss into it. Packets that arrive decode exactly as the standard says;
 /// only the frame after a loss differs.
 #[derive(Debug, Clone)]

@@ -477,7 +477,7 @@ impl Encoder for G722Encoder {
 ///
 /// [`conceal`](Decoder::conceal) substitutes lost frames by pitch
 /// repetition of the decoded signal (as for G.711, at 16 kHz), then runs the
-/// substitute through an encoder that starts from this decoder's ADPCM state
+/// substitute (before its fade) through an encoder that starts from this decoder's ADPCM state
 /// and decodes the result, so that the predictors and scale factors follow
 /// the signal across the gap and the first packet after it decodes close to
 /// what the sender's encoder expects. [`decode`](Decoder::decode) blends the
@@ -613,9 +613,11 @@ impl Decoder for G722Decoder {
     }
 
     fn conceal(&mut self, pcm: &mut [i16]) -> Result<usize, Error> {
-        self.plc.conceal(pcm);
         // Re-encode the substitute from the decoder's state and decode it,
-        // so that the ADPCM state moves on with the signal.
+        // so that the ADPCM state moves on with the signal. The re-encoder
+        // gets the substitute before its fade: the state then tracks a
+        // signal at the level the sender's encoder most likely still sees,
+        // and the first packet after the loss decodes closer to it.
         let mut hist = [0i16; TX_HIST];
         for (i, pair) in self.last_out.chunks_exact(2).enumerate() {
             hist[i] = pair[0];
@@ -628,12 +630,15 @@ impl Decoder for G722Decoder {
         };
         let mut codes = [0u8; BLOCK / 2];
         let mut scratch = [0i16; BLOCK];
-        let even = pcm.len() - pcm.len() % 2;
-        for chunk in pcm[..even].chunks(BLOCK) {
-            let n = enc.encode_samples(chunk, &mut codes)?;
+        let mut full = [0i16; BLOCK];
+        for chunk in pcm.chunks_mut(BLOCK) {
+            let full = &mut full[..chunk.len()];
+            self.plc.conceal_unfaded(chunk, full);
+            let even = full.len() - full.len() % 2;
+            let n = enc.encode_samples(&full[..even], &mut codes)?;
             self.decode_impl::<false>(&codes[..n], &mut scratch)?;
+            self.remember_output(full);
         }
-        self.remember_output(pcm);
         Ok(pcm.len())
     }
 

@@ -18,7 +18,7 @@
 //! Lost packets: [`Decoder::conceal`] of G.711 and G.722 repeats the last
 //! pitch period of the decoded signal in the style of G.711 Appendix I
 //! (smoothed at both ends of the loss, growing to three periods, fading to
-//! silence after 60 ms); G.722 also carries its ADPCM state across the gap
+//! silence after 35 ms); G.722 also carries its ADPCM state across the gap
 //! by re-encoding the substitute. iLBC runs the concealment of RFC 3951
 //! section 4.5 on its residual and LPC state. None of them has forward
 //! error correction.
