@@ -638,10 +638,7 @@ impl Core {
     ///
     /// [`Error::NoSuchCall`]; [`Error::Sip`] if the call is past ringing.
     pub async fn reject(&self, call: CallHandle, status: u16) -> Result<(), Error> {
-        if !self.shared.calls().contains_key(&call.0) {
-            return Err(Error::NoSuchCall);
-        }
-        let s = call.0;
+        let s = self.live(call)?;
         self.shared
             .endpoint
             .with_ua(move |ua, now| ua.reject(now, s, status))
@@ -655,15 +652,21 @@ impl Core {
     ///
     /// [`Error::NoSuchCall`]; [`Error::Sip`] from the user agent.
     pub async fn hangup(&self, call: CallHandle) -> Result<(), Error> {
-        if !self.shared.calls().contains_key(&call.0) {
-            return Err(Error::NoSuchCall);
-        }
-        let s = call.0;
+        let s = self.live(call)?;
         self.shared
             .endpoint
             .with_ua(move |ua, now| ua.hangup(now, s))
             .await??;
         Ok(())
+    }
+
+    /// The call's session, if it is live.
+    fn live(&self, call: CallHandle) -> Result<SessionId, Error> {
+        if self.shared.calls().contains_key(&call.0) {
+            Ok(call.0)
+        } else {
+            Err(Error::NoSuchCall)
+        }
     }
 
     fn with_media<T>(

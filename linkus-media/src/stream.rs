@@ -332,7 +332,6 @@ pub struct AudioStream {
     marker_next: bool,
     last_sent: Option<Duration>,
     first_sent: Option<Duration>,
-    last_sr_ntp: u64,
     next_rtcp: Option<Duration>,
     rng: u32,
     started: Option<Duration>,
@@ -343,7 +342,8 @@ pub struct AudioStream {
     auth_failures: u64,
     unknown_pt: u64,
     garbage: u64,
-    peer_highest: Option<(u32, u8)>,
+    /// Highest sequence number of ours the peer last reported.
+    peer_highest: Option<u32>,
     peer_deaf_reported: bool,
     events: VecDeque<MediaEvent>,
     stats: StreamStats,
@@ -414,7 +414,6 @@ impl AudioStream {
             marker_next: true,
             last_sent: None,
             first_sent: None,
-            last_sr_ntp: 0,
             next_rtcp: None,
             rng: cfg.ssrc | 1,
             started: None,
@@ -586,7 +585,7 @@ impl AudioStream {
         self.stats.packets_dropped += 1;
     }
 
-    fn source_ok(&mut self, from: SocketAddr) -> bool {
+    fn source_ok(&self, from: SocketAddr) -> bool {
         from == self.remote_rtp || from == self.remote_rtcp || self.cfg.symmetric_rtp
     }
 
@@ -746,14 +745,14 @@ impl AudioStream {
         // highest sequence number, or everything lost, while we keep sending.
         let stuck = self
             .peer_highest
-            .is_some_and(|(h, _)| h == b.highest_seq && self.stats.packets_sent > 0);
+            .is_some_and(|h| h == b.highest_seq && self.stats.packets_sent > 0);
         if (stuck || b.fraction_lost == 255) && !self.peer_deaf_reported {
             self.peer_deaf_reported = true;
             self.events.push_back(MediaEvent::PeerNotReceiving);
         } else if !stuck && b.fraction_lost < 255 {
             self.peer_deaf_reported = false;
         }
-        self.peer_highest = Some((b.highest_seq, b.fraction_lost));
+        self.peer_highest = Some(b.highest_seq);
     }
 
     /// Writes into `pcm` the frame to play now: a decoded packet, a
@@ -878,7 +877,6 @@ impl AudioStream {
                 octet_count: self.stats.bytes_sent as u32,
             };
             w.sender_report(self.cfg.ssrc, &info, blocks)?;
-            self.last_sr_ntp = ntp;
         } else {
             w.receiver_report(self.cfg.ssrc, blocks)?;
         }

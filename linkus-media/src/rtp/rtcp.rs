@@ -52,18 +52,17 @@ pub struct ReportBlock {
 
 impl ReportBlock {
     fn parse(b: &[u8]) -> Self {
-        let word = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-        let lost = word(4) & 0x00ff_ffff;
+        let lost = word(b, 4) & 0x00ff_ffff;
         // Sign-extend the 24-bit field.
         let cumulative_lost = ((lost << 8) as i32) >> 8;
         Self {
-            ssrc: word(0),
+            ssrc: word(b, 0),
             fraction_lost: b[4],
             cumulative_lost,
-            highest_seq: word(8),
-            jitter: word(12),
-            last_sr: word(16),
-            delay_since_last_sr: word(20),
+            highest_seq: word(b, 8),
+            jitter: word(b, 12),
+            last_sr: word(b, 16),
+            delay_since_last_sr: word(b, 20),
         }
     }
 
